@@ -1,0 +1,30 @@
+# fonet — the two commands of the quick start are `make demo` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+FONET_DATA_DIR ?= $(abspath ../shared/data/mojokerto)
+export FONET_DATA_DIR
+
+.PHONY: setup system-deps demo test lint bench
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed  ## create the virtual environment and install fonet
+
+system-deps:  ## Debian packages the tests use (snmpd, snmp tools, GDAL, poppler)
+	bash scripts/install-system-deps.sh
+
+demo: setup  ## load the regency into the default store and show what it holds
+	$(VENV)/bin/fonet init
+	$(VENV)/bin/fonet summary
+
+test: setup system-deps  ## run the whole test suite and ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q
+
+bench: setup system-deps  ## run the benchmarks
+	$(VENV)/bin/python benchmarks/steiner.py
+	$(VENV)/bin/python benchmarks/poll.py

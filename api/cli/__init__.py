@@ -1,0 +1,19 @@
+"""The ``fonet`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="fonet",
+    help="Fibre-optic network planning and monitoring for Kabupaten Mojokerto.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def main() -> None:
+    """Run the ``fonet`` command line."""
+    from api.cli import commands  # noqa: F401  (registers the sub-commands)
+
+    app()

@@ -1,0 +1,5 @@
+"""``python -m api.cli`` runs the ``fonet`` command."""
+
+from api.cli import main
+
+main()

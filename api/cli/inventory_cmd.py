@@ -1,0 +1,103 @@
+"""``fonet init``, ``fonet summary`` and ``fonet import``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.cli.common import engine, err_console, handle_errors, print_json, settings
+
+import_app = typer.Typer(help="Add sites or a road network to the store.", no_args_is_help=True)
+
+
+@handle_errors
+def init(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Regency data directory [default: FONET_DATA_DIR, else the per-user "
+                          "data folder]."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Rebuild a store that already holds the regency "
+                                           "(drops its sites, route graph and plans).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Create the store (or upgrade its schema) and load the regency.
+
+    Loads the 304 villages, 18 kecamatan, the boundary and the schools from the data directory,
+    places one approximate office per village and kecamatan, and derives the corridor graph
+    between neighbouring villages. The store is FONET_DB_URL (an SQLite file by default).
+    """
+    from gis.load import init_store
+
+    directory = data_dir or settings().data_dir
+    with err_console.status(f"Loading the regency from {directory} ..."):
+        result = init_store(engine(), directory, force=force)
+    if as_json:
+        print_json(result)
+    elif result["status"] == "unchanged":
+        err_console.print("The store already holds the regency (use --force to rebuild it).")
+    else:
+        err_console.print(
+            f"Store {result['status']}: {result['villages']} villages, "
+            f"{result['kecamatan']} kecamatan, {result['schools']} schools "
+            f"({result.get('schools_skipped_no_coordinates', 0)} without coordinates skipped), "
+            f"{result['route_nodes']} route nodes, {result['route_edges']} route edges."
+        )
+
+
+@handle_errors
+def summary(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Show what the store holds: areas, sites by kind, and the route graph."""
+    from fonet.store import reader, require_current
+    from fonet.summary import summary as make_summary
+
+    eng = engine()
+    require_current(eng)
+    with reader(eng) as s:
+        result = make_summary(s)
+    if as_json:
+        print_json(result)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="fonet store", show_header=False)
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    Console().print(table)
+
+
+@import_app.command("sites")
+@handle_errors
+def import_sites_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV with code,name,kind,lon,lat columns, or "
+                                              "GeoJSON points with code,name,kind properties.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Add OPD offices and other sites, checked against the regency, in one transaction.
+
+    Kinds: core_pop, hub, kecamatan_office, village_office, opd, school, closure, other.
+    Optional column location_source: surveyed, imported (default) or approximate. Other
+    columns are kept as attributes. Sites in Kota Mojokerto (the hole in the regency) are
+    accepted; sites beyond the regency's outer boundary plus 3 km are refused.
+    """
+    from gis.load import import_sites
+
+    result = import_sites(engine(), file)
+    if as_json:
+        print_json(result)
+    else:
+        err_console.print(f"Imported {result['imported']} sites from {file}: {result['by_kind']}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the inventory commands to ``app``."""
+    app.command()(init)
+    app.command()(summary)
+    app.add_typer(import_app, name="import")

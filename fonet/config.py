@@ -1,0 +1,45 @@
+"""Settings from the environment (``FONET_*`` variables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _user_data_home() -> Path:
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "fonet"
+
+
+def default_db_url() -> str:
+    """Return the per-user SQLite store used when ``FONET_DB_URL`` is unset."""
+    return f"sqlite:///{_user_data_home() / 'fonet.db'}"
+
+
+def default_data_dir() -> Path:
+    """Return the per-user regency data directory used when ``FONET_DATA_DIR`` is unset."""
+    return _user_data_home() / "data" / "mojokerto"
+
+
+class Settings(BaseSettings):
+    """fonet settings, read from ``FONET_*`` environment variables.
+
+    Attributes
+    ----------
+    db_url
+        SQLAlchemy URL of the store (``FONET_DB_URL``); an SQLite file by default.
+    data_dir
+        Directory holding the regency data files (``FONET_DATA_DIR``).
+    regency_buffer_m
+        How far outside the regency's outer ring (hole filled) a site may lie.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FONET_", extra="ignore")
+
+    db_url: str = Field(default_factory=default_db_url)
+    data_dir: Path = Field(default_factory=default_data_dir)
+    regency_buffer_m: float = 3000.0

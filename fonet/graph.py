@@ -1,0 +1,55 @@
+"""The networkx view of the route graph, built from the store (the store stays the truth)."""
+
+from __future__ import annotations
+
+import networkx as nx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fonet.store.models import RouteEdge, RouteNode
+
+
+def route_graph(session: Session, *, geometry: bool = False) -> nx.Graph:
+    """Build the route graph as an undirected :class:`networkx.Graph`.
+
+    Parameters
+    ----------
+    session
+        An open session.
+    geometry
+        Also decode each edge's WKB into a shapely ``geometry`` attribute (slower).
+
+    Returns
+    -------
+    networkx.Graph
+        Nodes are route node ids with ``kind``, ``lon``, ``lat``, ``site_id``; edges carry
+        ``edge_id``, ``kind``, ``length_m``, ``road_class``, ``install_methods`` (a tuple).
+        Where two edges join the same nodes, the shorter is kept (the longer can never be
+        on a least-cost route).
+    """
+    g = nx.Graph()
+    for n in session.execute(
+        select(RouteNode.id, RouteNode.kind, RouteNode.lon, RouteNode.lat, RouteNode.site_id,
+               RouteNode.ref)
+    ):
+        g.add_node(n.id, kind=n.kind, lon=n.lon, lat=n.lat, site_id=n.site_id, ref=n.ref)
+    cols = [RouteEdge.id, RouteEdge.u, RouteEdge.v, RouteEdge.kind, RouteEdge.length_m,
+            RouteEdge.road_class, RouteEdge.install_methods]
+    if geometry:
+        cols.append(RouteEdge.geometry_wkb)
+    for e in session.execute(select(*cols)):
+        if g.has_edge(e.u, e.v) and g.edges[e.u, e.v]["length_m"] <= e.length_m:
+            continue
+        attrs = dict(edge_id=e.id, kind=e.kind, length_m=e.length_m, road_class=e.road_class,
+                     install_methods=tuple(e.install_methods.split(",")))
+        if geometry:
+            from fonet.geo import from_wkb
+
+            attrs["geometry"] = from_wkb(e.geometry_wkb)
+        g.add_edge(e.u, e.v, **attrs)
+    return g
+
+
+def site_nodes(g: nx.Graph) -> dict[int, int]:
+    """Map site id to its route node id in a graph from :func:`route_graph`."""
+    return {d["site_id"]: n for n, d in g.nodes(data=True) if d.get("site_id") is not None}

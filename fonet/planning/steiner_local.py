@@ -1,0 +1,233 @@
+"""Local search for the Steiner tree engine.
+
+Two neighbourhoods improve a tree (adjacency dict ``tree[u] = {v: weight}``) in place:
+
+* **Steiner-node insertion** — add a node outside the tree together with its edges into
+  the tree, keep the minimum spanning tree of the result and prune the non-terminal
+  leaves this creates. Only the tree paths between the node's tree neighbours can change,
+  so a candidate is evaluated on those paths alone.
+* **Key-path exchange** — a key path joins two key nodes (terminals or nodes of degree at
+  least 3) through Steiner nodes of degree 2. Removing it splits the tree in two parts;
+  a bounded Dijkstra search from the smaller part looks for a cheaper connection.
+
+Both accept strictly improving moves only, so the search always terminates.
+"""
+
+from __future__ import annotations
+
+import time
+from heapq import heappop, heappush
+
+from fonet.planning.steiner_construct import Tree, _UnionFind, prune_leaves
+from fonet.planning.steiner_reduce import ReducedGraph
+
+INF = float("inf")
+
+
+class _Rooted:
+    """Parent pointers, depths and a preorder of a tree rooted at ``root``."""
+
+    __slots__ = ("par", "pw", "depth", "order", "tin", "size")
+
+    def __init__(self, tree: Tree, root: int) -> None:
+        par = {root: -1}
+        pw = {root: 0.0}
+        depth = {root: 0}
+        order = []
+        stack = [root]
+        while stack:
+            u = stack.pop()
+            order.append(u)
+            du = depth[u] + 1
+            for v, w in tree[u].items():
+                if v not in par:
+                    par[v] = u
+                    pw[v] = w
+                    depth[v] = du
+                    stack.append(v)
+        tin = {u: i for i, u in enumerate(order)}
+        size = dict.fromkeys(order, 1)
+        for u in reversed(order):
+            p = par[u]
+            if p >= 0:
+                size[p] += size[u]
+        self.par, self.pw, self.depth = par, pw, depth
+        self.order, self.tin, self.size = order, tin, size
+
+
+def _insertion_move(
+    g: ReducedGraph, tree: Tree, rt: _Rooted, v: int, eps: float
+) -> dict[int, dict[int, float]] | None:
+    """Return the changed adjacency rows if inserting ``v`` improves the tree."""
+    tn = sorted((w, u) for u, w in g.nbrs[v] if u in tree)
+    if len(tn) < 2:
+        return None
+    par, depth, pw = rt.par, rt.depth, rt.pw
+    u1 = tn[0][1]
+    path_children: set[int] = set()
+    for _, ui in tn[1:]:
+        a, b = u1, ui
+        while a != b:
+            if depth[a] < depth[b]:
+                a, b = b, a
+            path_children.add(a)
+            a = par[a]
+    cand = [(pw[c], 1, c, par[c]) for c in path_children]
+    old_w = sum(c[0] for c in cand)
+    cand.extend((w, 0, v, u) for w, u in tn)
+    cand.sort()
+    uf = _UnionFind()
+    kept: set[int] = set()
+    added: list[tuple[int, float]] = []
+    new_w = 0.0
+    for w, flag, a, b in cand:
+        if uf.union(a, b):
+            new_w += w
+            if flag:
+                kept.add(a)
+            else:
+                added.append((b, w))
+    local: dict[int, dict[int, float]] = {}
+
+    def row(x: int) -> dict[int, float]:
+        r = local.get(x)
+        if r is None:
+            r = dict(tree.get(x, ()))
+            local[x] = r
+        return r
+
+    for c in path_children:
+        if c not in kept:
+            p = par[c]
+            del row(c)[p]
+            del row(p)[c]
+    rv = row(v)
+    for u, w in added:
+        rv[u] = w
+        row(u)[v] = w
+    gain = old_w - new_w
+    is_term = g.is_term
+    stack = [x for x, r in local.items() if len(r) == 1 and not is_term[x]]
+    while stack:
+        x = stack.pop()
+        r = local[x]
+        if len(r) != 1 or is_term[x]:
+            continue
+        ((y, w),) = r.items()
+        gain += w
+        r.clear()
+        ry = row(y)
+        del ry[x]
+        if len(ry) == 1 and not is_term[y]:
+            stack.append(y)
+    return local if gain > eps else None
+
+
+def vertex_insertion(
+    g: ReducedGraph, tree: Tree, candidates: list[int], deadline: float, eps: float
+) -> bool:
+    """Apply improving Steiner-node insertions; return whether the tree changed."""
+    root = g.terminals[0]
+    rt = _Rooted(tree, root)
+    improved = False
+    clock = time.perf_counter
+    for i, v in enumerate(candidates):
+        if v in tree:
+            continue
+        if i & 15 == 0 and clock() > deadline:
+            break
+        local = _insertion_move(g, tree, rt, v, eps)
+        if local is None:
+            continue
+        for x, r in local.items():
+            if r:
+                tree[x] = r
+            else:
+                tree.pop(x, None)
+        rt = _Rooted(tree, root)
+        improved = True
+    return improved
+
+
+def key_path_exchange(g: ReducedGraph, tree: Tree, deadline: float, eps: float) -> bool:
+    """Replace key paths by cheaper connections; return whether the tree changed."""
+    is_term = g.is_term
+    nbrs = g.nbrs
+    wmap = g.wmap
+    root = g.terminals[0]
+    rt = _Rooted(tree, root)
+    snapshot = [x for x in rt.order if x != root and (is_term[x] or len(tree[x]) >= 3)]
+    improved = False
+    clock = time.perf_counter
+    for b in snapshot:
+        if clock() > deadline:
+            break
+        if b not in tree or not (is_term[b] or len(tree[b]) >= 3):
+            continue
+        par = rt.par
+        inner: list[int] = []
+        length = 0.0
+        c = b
+        while True:
+            p = par[c]
+            length += tree[c][p]
+            if is_term[p] or len(tree[p]) >= 3:
+                break
+            inner.append(p)
+            c = p
+        top = p
+        inner_set = set(inner)
+        lo = rt.tin[b]
+        hi = lo + rt.size[b]
+        tin = rt.tin
+        order = rt.order
+        from_subtree = hi - lo <= len(tree) - (hi - lo) - len(inner)
+        if from_subtree:
+            sources = order[lo:hi]
+        else:
+            sources = [y for y in order[:lo] if y not in inner_set]
+            sources.extend(order[hi:])
+        dist = dict.fromkeys(sources, 0.0)
+        prev: dict[int, int] = {}
+        heap = [(0.0, s) for s in sources]
+        bound = length - eps
+        found = -1
+        while heap:
+            d, u = heappop(heap)
+            if d > dist[u]:
+                continue
+            if u in prev and u in tree and u not in inner_set:
+                found = u
+                break
+            for y, w in nbrs[u]:
+                nd = d + w
+                if nd < bound and nd < dist.get(y, INF):
+                    dist[y] = nd
+                    prev[y] = u
+                    heappush(heap, (nd, y))
+        if found < 0:
+            continue
+        inside = lo <= tin[found] < hi
+        if inside == from_subtree:
+            # Reached a node of the source side through freed nodes: not a reconnection.
+            continue
+        c = b
+        while c != top:
+            p = par[c]
+            del tree[c][p]
+            del tree[p][c]
+            c = p
+        for x in inner:
+            if not tree[x]:
+                del tree[x]
+        y = found
+        while y in prev:
+            u = prev[y]
+            w = wmap[u][y]
+            tree.setdefault(u, {})[y] = w
+            tree.setdefault(y, {})[u] = w
+            y = u
+        prune_leaves(tree, is_term)
+        rt = _Rooted(tree, root)
+        improved = True
+    return improved

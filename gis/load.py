@@ -1,0 +1,78 @@
+"""Loading files into the store, each import in one transaction (whole or not at all)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select
+
+from fonet.errors import StateError
+from fonet.inventory import add_sites, load_regency
+from fonet.routes import attach_sites, replace_route_graph
+from fonet.store import models as m
+from fonet.store import transaction, upgrade
+from gis.corridors import corridor_graph
+from gis.regency import read_regency
+from gis.sites import read_sites
+
+
+def is_initialised(engine: Engine) -> bool:
+    """Tell whether the store already holds a regency."""
+    from sqlalchemy import inspect
+
+    if "area" not in inspect(engine).get_table_names():
+        return False
+    with transaction(engine) as s:
+        return bool(s.scalar(select(func.count()).select_from(m.Area)))
+
+
+def init_store(engine: Engine, data_dir: Path | str, *, force: bool = False) -> dict[str, Any]:
+    """Create or upgrade the store's schema and load the regency with its corridor graph.
+
+    Parameters
+    ----------
+    engine
+        The store.
+    data_dir
+        The regency data directory.
+    force
+        Rebuild a store that already holds a regency (its sites, route graph and plans are
+        dropped; devices are kept).
+
+    Returns
+    -------
+    dict
+        ``status`` (``created``, ``rebuilt`` or ``unchanged``) and counts.
+    """
+    upgrade(engine)
+    if is_initialised(engine) and not force:
+        return {"status": "unchanged"}
+    records = read_regency(data_dir)
+    villages = [(v.code, v.geometry, (v.inner_point or v.geometry.representative_point()).coords[0])
+                for v in records.villages]
+    nodes, edges = corridor_graph(villages)
+    with transaction(engine) as s:
+        rebuilt = bool(s.scalar(select(func.count()).select_from(m.Area)))
+        if rebuilt:
+            for table in (m.LinkSpan, m.Link, m.Span, m.Plan, m.RouteEdge, m.RouteNode, m.Site,
+                          m.Area):
+                s.execute(delete(table))
+        counts = load_regency(s, records)
+        counts.update(replace_route_graph(s, nodes, edges))
+    return {"status": "rebuilt" if rebuilt else "created", **counts}
+
+
+def import_sites(engine: Engine, path: Path | str) -> dict[str, Any]:
+    """Add the sites of a CSV or GeoJSON file and join them to the route graph."""
+    records = read_sites(path)
+    with transaction(engine) as s:
+        if not s.scalar(select(func.count()).select_from(m.RouteNode)):
+            raise StateError("the store has no route graph: run `fonet init` first")
+        rows = add_sites(s, records, str(path))
+        attach_sites(s, rows)
+        by_kind: dict[str, int] = {}
+        for r in rows:
+            by_kind[r.kind] = by_kind.get(r.kind, 0) + 1
+        outside = [r.code for r in rows if r.village_code is None]
+    return {"imported": len(rows), "by_kind": by_kind, "outside_villages": outside}

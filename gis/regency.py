@@ -1,0 +1,180 @@
+"""Reading the regency from its data directory (see ``SOURCES.md`` there)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import shapely
+from shapely.geometry import Point
+
+from fonet.errors import InputError
+from fonet.inventory import AreaRecord, RegencyRecords, SiteRecord
+from gis.readers import (
+    check_geometries,
+    check_unique,
+    check_utf8,
+    read_vector,
+    require_columns,
+)
+
+FILES = {
+    "boundary": "kab_mojokerto_boundary.geojson",
+    "kecamatan": "kab_mojokerto_kecamatan.geojson",
+    "villages": "kab_mojokerto_desa_kelurahan.geojson",
+    "codes": "kab_mojokerto_kode_wilayah.csv",
+    "schools": "kab_mojokerto_sekolah_kemdikbud_2019.geojson",
+}
+"""The files of a regency data directory, by role."""
+
+REGENCY_TOLERANCE_M = 3000.0
+"""How far outside the boundary a kecamatan, village or school may reach before it is an error."""
+
+
+def _str(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return str(value).strip()
+
+
+def read_regency(data_dir: Path | str) -> RegencyRecords:
+    """Read and check the regency's boundary, kecamatan, villages and schools.
+
+    Parameters
+    ----------
+    data_dir
+        A directory with the files named in :data:`FILES`.
+
+    Returns
+    -------
+    RegencyRecords
+        Plain records ready for :func:`fonet.inventory.load_regency`.
+
+    Raises
+    ------
+    InputError
+        Naming the file, feature and field at fault.
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InputError(
+            str(data_dir),
+            "regency data directory not found (set FONET_DATA_DIR, or run `fonet data fetch`)",
+        )
+    paths = {role: data_dir / name for role, name in FILES.items()}
+
+    b = read_vector(paths["boundary"])
+    require_columns(b, ["kode", "nama"], paths["boundary"])
+    if len(b) != 1:
+        raise InputError(str(paths["boundary"]), f"expected 1 feature, found {len(b)}")
+    check_geometries(b, paths["boundary"], "kode")
+    boundary_geom = b.geometry.iloc[0]
+    boundary = AreaRecord(
+        level="regency", code=str(b["kode"].iloc[0]), name=str(b["nama"].iloc[0]),
+        code_bps=_str(b.get("kode_bps", pd.Series([None])).iloc[0]), geometry=boundary_geom,
+        area_km2=float(b["luas_km2"].iloc[0]) if "luas_km2" in b else None,
+    )
+    from fonet.geo import to_lonlat, to_metric
+
+    extent = to_lonlat(to_metric(shapely.Polygon(boundary_geom.exterior)
+                                 if boundary_geom.geom_type == "Polygon"
+                                 else shapely.unary_union([shapely.Polygon(p.exterior)
+                                                           for p in boundary_geom.geoms]))
+                       .buffer(REGENCY_TOLERANCE_M))
+
+    def inside(gdf, path, id_field):  # noqa: ANN001, ANN202
+        for key, geom in zip(gdf[id_field], gdf.geometry, strict=True):
+            if geom is not None and not geom.is_empty and not extent.contains(geom):
+                raise InputError(str(path), "geometry lies outside the regency boundary",
+                                 feature=key)
+
+    k = read_vector(paths["kecamatan"])
+    require_columns(k, ["kode", "kode_bps", "nama"], paths["kecamatan"])
+    check_unique(k, "kode", paths["kecamatan"])
+    check_unique(k, "kode_bps", paths["kecamatan"])
+    check_geometries(k, paths["kecamatan"], "kode")
+    inside(k, paths["kecamatan"], "kode")
+    kecamatan = [
+        AreaRecord(level="kecamatan", code=str(r.kode), code_bps=str(r.kode_bps), name=str(r.nama),
+                   geometry=r.geometry, parent_code=boundary.code,
+                   area_km2=float(r.luas_km2) if "luas_km2" in k else None)
+        for r in k.itertuples()
+    ]
+    kec_codes = {a.code for a in kecamatan}
+
+    v = read_vector(paths["villages"])
+    require_columns(v, ["kode", "kode_bps_2018", "nama", "jenis", "kode_kec"], paths["villages"])
+    check_unique(v, "kode", paths["villages"])
+    check_unique(v, "kode_bps_2018", paths["villages"])
+    check_geometries(v, paths["villages"], "kode")
+    inside(v, paths["villages"], "kode")
+    inner = _read_inner_points(paths["codes"])
+    villages: list[AreaRecord] = []
+    for r in v.itertuples():
+        if r.kode_kec not in kec_codes:
+            raise InputError(str(paths["villages"]), f"unknown kecamatan {r.kode_kec!r}",
+                             feature=r.kode, field="kode_kec")
+        point = inner.get(r.kode)
+        if point is not None and not r.geometry.buffer(1e-4).contains(point):
+            raise InputError(str(paths["codes"]), "inner point lies outside its village polygon",
+                             feature=r.kode)
+        villages.append(
+            AreaRecord(level="village", code=str(r.kode), code_bps=str(r.kode_bps_2018),
+                       name=str(r.nama), village_type=str(r.jenis), parent_code=str(r.kode_kec),
+                       geometry=r.geometry, inner_point=point,
+                       area_km2=float(r.luas_km2) if "luas_km2" in v else None)
+        )
+    schools, skipped = _read_schools(paths["schools"], extent)
+    return RegencyRecords(boundary=boundary, kecamatan=kecamatan, villages=villages,
+                          schools=schools, schools_skipped=skipped)
+
+
+def _read_inner_points(path: Path) -> dict[str, Point]:
+    """Read the inner point of each village from the code table (optional file)."""
+    if not path.exists():
+        return {}
+    from io import StringIO
+
+    text = check_utf8(path)
+    try:
+        table = pd.read_csv(StringIO(text), dtype=str)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(str(path), f"malformed CSV: {exc}") from None
+    require_columns(table, ["kode_kemendagri", "inner_point_lat", "inner_point_lng"], path)
+    check_unique(table, "kode_kemendagri", path)
+    points = {}
+    for i, row in enumerate(table.itertuples(), start=2):
+        try:
+            lon, lat = float(row.inner_point_lng), float(row.inner_point_lat)
+        except (TypeError, ValueError):
+            raise InputError(str(path), "inner point is not a number",
+                             feature=f"row {i} ({row.kode_kemendagri})") from None
+        points[row.kode_kemendagri] = Point(lon, lat)
+    return points
+
+
+def _read_schools(path: Path, extent) -> tuple[list[SiteRecord], dict[str, int]]:  # noqa: ANN001
+    """Read school points; those without coordinates are counted, not invented."""
+    s = read_vector(path)
+    require_columns(s, ["npsn", "nama", "bentuk", "qa"], path)
+    check_unique(s, "npsn", path)
+    records: list[SiteRecord] = []
+    skipped: dict[str, int] = {}
+    for r in s.itertuples():
+        geom = r.geometry
+        if geom is None or geom.is_empty:
+            skipped["no_coordinates"] = skipped.get("no_coordinates", 0) + 1
+            continue
+        if geom.geom_type != "Point":
+            raise InputError(str(path), f"expected a Point, found {geom.geom_type}",
+                             feature=r.npsn)
+        if not extent.contains(geom):
+            raise InputError(str(path), "school lies outside the regency", feature=r.npsn)
+        attrs = {"npsn": str(r.npsn), "bentuk": _str(r.bentuk), "qa": _str(r.qa)}
+        for col in ("status", "alamat_jalan"):
+            if col in s.columns:
+                attrs[col] = _str(getattr(r, col))
+        records.append(SiteRecord(code=f"SCH-{r.npsn}", name=str(r.nama).strip(), kind="school",
+                                  lon=geom.x, lat=geom.y, location_source="imported",
+                                  attrs=attrs))
+    return records, skipped

@@ -1,0 +1,63 @@
+"""Fixtures shared by every test package: the regency data and stores loaded from it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real regency data directory (FONET_DATA_DIR, else ../shared/data/mojokerto)."""
+    path = Path(os.environ.get("FONET_DATA_DIR", REPO.parent / "shared" / "data" / "mojokerto"))
+    if not (path / "kab_mojokerto_boundary.geojson").exists():
+        pytest.fail(f"regency data not found at {path}: set FONET_DATA_DIR")
+    return path
+
+
+@pytest.fixture(scope="session")
+def regency_db_file(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """An SQLite store with the regency loaded once per test run (do not modify it)."""
+    from fonet.store import make_engine
+    from gis.load import init_store
+
+    path = tmp_path_factory.mktemp("regency") / "regency.db"
+    eng = make_engine(f"sqlite:///{path}")
+    init_store(eng, data_dir)
+    with eng.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+    return path
+
+
+@pytest.fixture
+def regency_db(regency_db_file: Path, tmp_path: Path) -> str:
+    """URL of a private copy of the loaded regency store, free to modify."""
+    dst = tmp_path / "fonet.db"
+    shutil.copy(regency_db_file, dst)
+    return f"sqlite:///{dst}"
+
+
+@pytest.fixture
+def regency_engine(regency_db: str):
+    """An engine on a private copy of the loaded regency store."""
+    from fonet.store import make_engine
+
+    eng = make_engine(regency_db)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def data_copy(data_dir: Path, tmp_path: Path) -> Path:
+    """A writable copy of the regency data directory, for tests that corrupt a file."""
+    dst = tmp_path / "data"
+    shutil.copytree(data_dir, dst)
+    for f in dst.iterdir():
+        f.chmod(0o644)
+    return dst
