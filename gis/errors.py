@@ -1,7 +1,9 @@
 """Errors raised by the geography readers and writers.
 
 Every class subclasses a builtin exception so callers may catch either the
-specific class or the builtin (``except ValueError``).
+specific class or the builtin (``except ValueError``). :class:`InputError`
+also subclasses the domain's :class:`fonet.errors.InputError`, so one
+``except`` clause in a front end catches bad input from either package.
 """
 
 from __future__ import annotations
@@ -9,11 +11,15 @@ from __future__ import annotations
 from os import PathLike
 from pathlib import Path
 
+from fonet import errors as _fonet_errors
+
 __all__ = ["InputError"]
 
 
-class InputError(ValueError):
+class InputError(_fonet_errors.InputError):
     """An input file that cannot be read, or whose content is unusable.
+
+    A :class:`ValueError` (through :class:`fonet.errors.InputError`).
 
     The message names the file and, where one is at fault, the feature
     (OSM way or node, GeoJSON feature, CSV row) and the field, so that a
@@ -55,16 +61,17 @@ class InputError(ValueError):
     ) -> None:
         self.path = Path(path)
         self.reason = message
-        self.feature = None if feature is None else str(feature)
-        self.field = field
-        super().__init__(self._format())
+        super().__init__(
+            str(path), message, feature=None if feature is None else str(feature), field=field
+        )
 
     @property
     def row(self) -> str | None:
         """Alias of :attr:`feature` for tabular inputs (CSV, spreadsheet rows)."""
         return self.feature
 
-    def _format(self) -> str:
+    def __str__(self) -> str:
+        """Return ``FILE[: FEATURE][: field 'NAME']: REASON``."""
         parts = [str(self.path)]
         if self.feature is not None:
             parts.append(self.feature)

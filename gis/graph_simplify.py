@@ -20,27 +20,40 @@ from __future__ import annotations
 from collections import defaultdict
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Geod
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
 from gis.osm_read import Segments
 
 __all__ = ["HIGHWAY_RANK", "clip_segments", "simplify_segments"]
 
-#: Rank of the ``highway`` classes, most important first. Where two OSM ways
-#: share a segment the higher class names the merged segment; classes missing
-#: here rank after all of them.
+#: Rank of the road ``highway`` classes, most important first (these are also
+#: the classes imported by default). Where two OSM ways share a segment the
+#: higher class names the merged segment; other classes rank after all of them.
 HIGHWAY_RANK: dict[str, int] = {
     name: rank
     for rank, name in enumerate(
         [
-            "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-            "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
-            "residential", "living_street", "service", "track",
+            "motorway",
+            "motorway_link",
+            "trunk",
+            "trunk_link",
+            "primary",
+            "primary_link",
+            "secondary",
+            "secondary_link",
+            "tertiary",
+            "tertiary_link",
+            "unclassified",
+            "residential",
+            "living_street",
+            "service",
+            "track",
         ]
     )
 }
@@ -189,19 +202,24 @@ def simplify_segments(segments: Segments) -> tuple[gpd.GeoDataFrame, gpd.GeoData
         geometry=shapely.points(node_xy),
         crs="EPSG:4326",
     )
-    graph = nx.MultiGraph()
-    graph.add_nodes_from(node_ids.tolist())
-    graph.add_edges_from(zip(edges["u"].tolist(), edges["v"].tolist(), strict=True))
-    return node_gdf, edge_gdf, nx.number_connected_components(graph)
+    return node_gdf, edge_gdf, _count_components(node_ids, edges["u"], edges["v"])
+
+
+def _count_components(node_ids: np.ndarray, u: pd.Series, v: pd.Series) -> int:
+    """Count the connected components; ``node_ids`` is sorted and holds every end."""
+    rows = np.searchsorted(node_ids, u.to_numpy())
+    cols = np.searchsorted(node_ids, v.to_numpy())
+    size = len(node_ids)
+    adjacency = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(size, size))
+    count, _ = connected_components(adjacency, directed=False)
+    return int(count)
 
 
 def _segment_coords(table: pd.DataFrame, nodes: pd.DataFrame) -> np.ndarray:
     """Return an (n, 2, 2) array: per segment, the lon/lat of u and of v."""
     xy = nodes[["x", "y"]].to_numpy()
     index = nodes.index
-    return np.stack(
-        [xy[index.get_indexer(table["u"])], xy[index.get_indexer(table["v"])]], axis=1
-    )
+    return np.stack([xy[index.get_indexer(table["u"])], xy[index.get_indexer(table["v"])]], axis=1)
 
 
 def _dedupe(table: pd.DataFrame) -> pd.DataFrame:

@@ -211,8 +211,10 @@ def _finish(
     used = pd.unique(np.concatenate([table["u"].to_numpy(), table["v"].to_numpy()]))
     nodes = nodes.loc[used].sort_index()
     bad = ~(
-        np.isfinite(nodes["x"]) & np.isfinite(nodes["y"])
-        & nodes["x"].between(-180.0, 180.0) & nodes["y"].between(-90.0, 90.0)
+        np.isfinite(nodes["x"])
+        & np.isfinite(nodes["y"])
+        & nodes["x"].between(-180.0, 180.0)
+        & nodes["y"].between(-90.0, 90.0)
     )
     if bad.any():
         node = nodes.index[bad.to_numpy()][0]

@@ -39,7 +39,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from gis.errors import InputError
-from gis.graph_simplify import clip_segments, simplify_segments
+from gis.graph_simplify import HIGHWAY_RANK, clip_segments, simplify_segments
 from gis.osm_read import read_pbf_segments, read_xml_segments
 
 __all__ = [
@@ -52,13 +52,7 @@ __all__ = [
 ]
 
 #: ``highway`` classes a cable route may follow by default (see the module notes).
-FIBRE_HIGHWAY_CLASSES: frozenset[str] = frozenset(
-    {
-        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-        "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
-        "residential", "living_street", "service", "track",
-    }
-)
+FIBRE_HIGHWAY_CLASSES: frozenset[str] = frozenset(HIGHWAY_RANK)
 
 #: Metric CRS for buffers: UTM zone 49S, which covers Kabupaten Mojokerto.
 DEFAULT_METRIC_CRS = "EPSG:32749"
@@ -184,9 +178,7 @@ def read_roads(
     if area is not None:
         segments = clip_segments(segments, area)
         if segments.table.empty:
-            raise InputError(
-                source, f"no ways with highway in {sorted(classes)} in the clip area"
-            )
+            raise InputError(source, f"no ways with highway in {sorted(classes)} in the clip area")
     nodes, edges, components = simplify_segments(segments)
     return RoadGraph(nodes=nodes, edges=edges, source=source, components=components, area=area)
 

@@ -282,3 +282,29 @@ class LinkSpan(Base):
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     span_id: Mapped[int] = mapped_column(ForeignKey("span.id", ondelete="CASCADE"), index=True)
+
+
+class PlanSite(Base):
+    """How a plan serves one site: its role, hub, path lengths, optical loss and phase."""
+
+    __tablename__ = "plan_site"
+
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    """``pop``, ``hub`` or ``access``."""
+    hub_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    kecamatan_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    connected: Mapped[bool] = mapped_column(default=True)
+    path_m: Mapped[float | None] = mapped_column(Float)
+    """Cable path length from the hub to the site."""
+    path_to_pop_m: Mapped[float | None] = mapped_column(Float)
+    loss_1310_db: Mapped[float | None] = mapped_column(Float)
+    loss_1550_db: Mapped[float | None] = mapped_column(Float)
+    loss_to_pop_db: Mapped[float | None] = mapped_column(Float)
+    over_budget: Mapped[bool] = mapped_column(default=False)
+    phase: Mapped[int | None] = mapped_column(Integer)
+    attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

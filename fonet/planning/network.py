@@ -1,0 +1,71 @@
+"""The route graph priced for planning: install method and cost per edge, fast distances."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import networkx as nx
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from fonet.planning.profile import Profile
+
+NOMINAL_CORES = 24
+"""Cable size used to price edges while routing (sizes are fixed after demand is known)."""
+
+
+def edge_method(data: dict, profile: Profile) -> str:
+    """Return the cheapest install method an edge allows under the profile."""
+    allowed = tuple(data.get("install_methods") or ())
+    restricted = profile.methods.allowed_by_road_class.get(data.get("road_class") or "")
+    if restricted:
+        allowed = tuple(m for m in allowed if m in restricted) or tuple(restricted)
+    if not allowed:
+        allowed = ("aerial",)
+    costs = profile.methods.cost_idr_per_m
+    return min(allowed, key=lambda m: costs[m])
+
+
+def priced_graph(g: nx.Graph, profile: Profile) -> nx.Graph:
+    """Set ``method``, ``cost_per_m`` and ``cost`` (IDR for a nominal cable) on every edge.
+
+    The graph is modified in place and returned.
+    """
+    for _, _, d in g.edges(data=True):
+        method = edge_method(d, profile)
+        d["method"] = method
+        d["cost_per_m"] = profile.method_cost(method, _nominal(profile))
+        d["cost"] = d["length_m"] * d["cost_per_m"]
+    return g
+
+
+def _nominal(profile: Profile) -> int:
+    sizes = profile.demand.core_sizes
+    return NOMINAL_CORES if NOMINAL_CORES in sizes else sizes[0]
+
+
+class Distances:
+    """Shortest-path distances over a graph, computed with scipy for many sources at once."""
+
+    def __init__(self, g: nx.Graph, weight: str = "cost") -> None:
+        self.nodes = list(g.nodes)
+        self.index = {n: i for i, n in enumerate(self.nodes)}
+        rows, cols, vals = [], [], []
+        for u, v, d in g.edges(data=True):
+            w = max(float(d[weight]), 1e-9)
+            rows += [self.index[u], self.index[v]]
+            cols += [self.index[v], self.index[u]]
+            vals += [w, w]
+        n = len(self.nodes)
+        self.matrix = csr_matrix((vals, (rows, cols)), shape=(n, n))
+
+    def from_sources(self, sources: Sequence) -> np.ndarray:
+        """Return a ``len(sources) x n`` array of distances (``inf`` where unreachable)."""
+        idx = [self.index[s] for s in sources]
+        return np.atleast_2d(dijkstra(self.matrix, directed=False, indices=idx))
+
+    def between(self, sources: Sequence, targets: Iterable) -> np.ndarray:
+        """Return the ``len(sources) x len(targets)`` distance matrix."""
+        cols = [self.index[t] for t in targets]
+        return self.from_sources(sources)[:, cols]
