@@ -76,3 +76,43 @@ def import_sites(engine: Engine, path: Path | str) -> dict[str, Any]:
             by_kind[r.kind] = by_kind.get(r.kind, 0) + 1
         outside = [r.code for r in rows if r.village_code is None]
     return {"imported": len(rows), "by_kind": by_kind, "outside_villages": outside}
+
+
+def import_roads(engine: Engine, path: Path | str, *, buffer_m: float = 3000.0,
+                 progress: bool = False) -> dict[str, Any]:
+    """Replace the route graph with the roads of an OpenStreetMap file and re-join all sites.
+
+    The roads are clipped to the regency's outer boundary (Kota Mojokerto included) plus
+    ``buffer_m``. Refused while plans ride the current graph.
+    """
+    import shapely
+    from shapely.geometry import Polygon
+
+    from fonet.errors import InputError
+    from fonet.geo import from_wkb
+    from fonet.routes import EdgeRecord, NodeRecord
+    from gis.roads import read_roads
+
+    with transaction(engine) as s:
+        boundary = s.scalar(select(m.Area).where(m.Area.level == "regency"))
+        if boundary is None:
+            raise StateError("the store holds no regency: run `fonet init` first")
+        if s.scalar(select(func.count()).select_from(m.Span)):
+            raise StateError("plans ride the current route graph; delete them before "
+                             "importing roads")
+        geom = from_wkb(boundary.geometry_wkb)
+    filled = shapely.unary_union([Polygon(p.exterior) for p in getattr(geom, "geoms", [geom])])
+    roads = read_roads(path, clip=filled, buffer_m=buffer_m, progress=progress)
+    if roads.edges.empty:
+        raise InputError(str(path), "no roads within the regency (plus "
+                                    f"{buffer_m / 1000:g} km) in this file")
+    nodes = [NodeRecord(key=int(r.node_id), kind="road", lon=r.geometry.x, lat=r.geometry.y,
+                        ref=str(r.node_id)) for r in roads.nodes.itertuples()]
+    edges = [EdgeRecord(u=int(r.u), v=int(r.v), kind="road", geometry=r.geometry,
+                        length_m=float(r.length_m), road_class=r.highway,
+                        name=r.name if isinstance(r.name, str) else None,
+                        ref=f"osm way {r.osm_ids}") for r in roads.edges.itertuples()]
+    with transaction(engine) as s:
+        counts = replace_route_graph(s, nodes, edges)
+    return {"source": str(path), "road_km": round(float(roads.edges.length_m.sum()) / 1000, 3),
+            "components": roads.components, **counts}

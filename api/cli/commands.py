@@ -1,5 +1,7 @@
 """Registers every sub-command on the ``fonet`` application."""
 
-from api.cli import app, inventory_cmd
+from api.cli import app, data_cmd, inventory_cmd, plan_cmd
 
 inventory_cmd.register(app)
+plan_cmd.register(app)
+data_cmd.register(app)

@@ -96,6 +96,34 @@ def import_sites_cmd(
         err_console.print(f"Imported {result['imported']} sites from {file}: {result['by_kind']}")
 
 
+@import_app.command("roads")
+@handle_errors
+def import_roads_cmd(
+    file: Annotated[Path, typer.Argument(help="OpenStreetMap extract: .osm.pbf or .osm XML.")],
+    buffer_km: Annotated[float, typer.Option(help="Keep roads this far outside the regency's "
+                                                  "outer boundary.")] = 3.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Replace the corridor graph by the roads of an OpenStreetMap extract.
+
+    Roads a cable can follow (motorway to residential, unclassified, service, track, living
+    street) are clipped to the regency plus the buffer, chains between junctions merged, lengths
+    measured geodesically; every site is joined again to its nearest road node. Refused while
+    stored plans ride the current graph.
+    """
+    from gis.load import import_roads
+
+    with err_console.status(f"Reading roads from {file} ..."):
+        result = import_roads(engine(), file, buffer_m=buffer_km * 1000)
+    if as_json:
+        print_json(result)
+    else:
+        err_console.print(
+            f"Imported {result['route_edges']} road edges ({result['road_km']} km, "
+            f"{result['components']} components); {result['drops']} sites joined."
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add the inventory commands to ``app``."""
     app.command()(init)

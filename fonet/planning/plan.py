@@ -290,7 +290,8 @@ def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: AN
         "opd_total": by_kind["opd"][0],
         "opd_connected": by_kind["opd"][1],
         "schools_connected": by_kind["school"][1] if "school" in by_kind else 0,
-        "hubs": [{"kecamatan": k, "site": h.code, "name": h.name, "chosen_by": how}
+        "hubs": [{"kecamatan": k, "site": h.code, "name": h.name, "chosen_by": how,
+                  "at_pop": h.entry == pop.entry}
                  for k, (h, how) in sorted(hubs.items())],
         "rings": ring_info,
         "backbone_two_edge_connected": not bridges,

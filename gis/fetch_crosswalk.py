@@ -1,0 +1,154 @@
+"""The BPS 2018 ↔ Kemendagri code crosswalk for the regency's kecamatan and villages.
+
+The bridge table maps each BPS code to a Kemendagri code, but it predates some changes: a
+village that moved to another kecamatan keeps its old Kemendagri code there. A bridge entry is
+therefore accepted only when its Kemendagri code lies in the kecamatan that the BPS kecamatan
+maps to; the others are matched by name within that kecamatan, and reported.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fonet.errors import InputError
+from gis.fetch_parse import BoundaryRow
+from gis.fetch_schools import norm_name
+
+NAME_SIMILARITY = 0.75
+"""Minimum :class:`difflib.SequenceMatcher` ratio for a bridge entry to count as the same name
+(BPS and Kemendagri spell some villages differently: GEDEK / Gedeg, PARINGAN / Parengan)."""
+
+
+@dataclass
+class Crosswalk:
+    """Result of :func:`build_crosswalk`.
+
+    Attributes
+    ----------
+    village_bps
+        BPS 2018 village code by Kemendagri village code.
+    village_bps_name
+        BPS 2018 village name by Kemendagri village code ("" when BPS names none).
+    kecamatan_bps
+        BPS 2018 kecamatan code by Kemendagri kecamatan code.
+    by_name
+        Human-readable notes on villages matched by name, not by the bridge's code.
+    """
+
+    village_bps: dict[str, str] = field(default_factory=dict)
+    village_bps_name: dict[str, str] = field(default_factory=dict)
+    kecamatan_bps: dict[str, str] = field(default_factory=dict)
+    by_name: list[str] = field(default_factory=list)
+
+
+def _similar(a: str, b: str) -> bool:
+    a, b = norm_name(a), norm_name(b)
+    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= NAME_SIMILARITY
+
+
+def build_crosswalk(villages: list[BoundaryRow], kecamatan: list[BoundaryRow],
+                    bridge: list[tuple[int, str, str]], names: list[tuple[int, str, str]],
+                    bridge_path: Path, bps_prefix: str) -> Crosswalk:
+    """Match every Kemendagri village and kecamatan to its BPS 2018 code.
+
+    Parameters
+    ----------
+    villages, kecamatan
+        Rows of the regency from the boundary dumps.
+    bridge
+        ``(line, bps_code, kemendagri_code)`` rows of ``bps-to-dagri.tsv`` for the regency.
+    names
+        ``(line, bps_code, name)`` rows of ``bps-20181.tsv`` for the regency.
+    bridge_path
+        The bridge file (for messages).
+    bps_prefix
+        The regency's 4-digit BPS code.
+
+    Returns
+    -------
+    Crosswalk
+
+    Raises
+    ------
+    InputError
+        When a Kemendagri village or kecamatan gets no BPS code, naming it.
+    """
+    bps_name = {code: name for _, code, name in names}
+    kec_codes = {k.code for k in kecamatan}
+    kec_map: dict[str, str] = {}  # BPS kecamatan -> Kemendagri kecamatan
+    village_rows: list[tuple[int, str, str]] = []
+    for line, bps, dagri in bridge:
+        if len(bps) == 7 and dagri in kec_codes:
+            kec_map[bps] = dagri
+        elif len(bps) == 10 and bps.startswith(bps_prefix):
+            village_rows.append((line, bps, dagri))
+
+    by_code = {v.code: v for v in villages}
+    cw = Crosswalk()
+    assigned: dict[str, str] = {}  # Kemendagri -> BPS
+    used: set[str] = set()
+
+    def take(dagri: str, bps: str) -> None:
+        assigned[dagri] = bps
+        used.add(bps)
+
+    def kec_ok(bps: str, dagri: str) -> bool:
+        expected = kec_map.get(bps[:7])
+        return expected is None or dagri.startswith(expected + ".")
+
+    # 1. the bridge's code, in the right kecamatan, with a similar name
+    for _, bps, dagri in village_rows:
+        v = by_code.get(dagri)
+        if (v is not None and dagri not in assigned and bps not in used and kec_ok(bps, dagri)
+                and _similar(v.name, bps_name.get(bps, ""))):
+            take(dagri, bps)
+    # 2. the same name in the kecamatan the BPS code says
+    for _, bps, dagri in village_rows:
+        if bps in used or not bps_name.get(bps):
+            continue
+        cands = [v for v in villages if v.code not in assigned and kec_ok(bps, v.code)
+                 and norm_name(v.name) == norm_name(bps_name[bps])]
+        if len(cands) == 1:
+            take(cands[0].code, bps)
+            cw.by_name.append(f"{cands[0].name}: BPS {bps} -> {cands[0].code} matched by name "
+                              f"(the bridge gives {dagri or 'no code'})")
+    # 3. the bridge's code in the right kecamatan, whatever the spelling
+    for _, bps, dagri in village_rows:
+        if dagri in by_code and dagri not in assigned and bps not in used and kec_ok(bps, dagri):
+            take(dagri, bps)
+
+    missing = [v for v in villages if v.code not in assigned]
+    if missing:
+        left = [f"{bps} {bps_name.get(bps, '?')}" for _, bps, _ in village_rows if bps not in used]
+        raise InputError(
+            str(bridge_path),
+            f"{len(missing)} village(s) have no BPS code: "
+            + ", ".join(f"{v.code} {v.name}" for v in missing[:10])
+            + (f"; unmatched BPS entries: {', '.join(left[:10])}" if left else
+               "; no unmatched BPS entries left"),
+            feature=missing[0].code,
+        )
+    for v in villages:
+        cw.village_bps[v.code] = assigned[v.code]
+        cw.village_bps_name[v.code] = bps_name.get(assigned[v.code], "")
+
+    reverse = {dagri: bps for bps, dagri in kec_map.items()}
+    for k in kecamatan:
+        if k.code in reverse:
+            cw.kecamatan_bps[k.code] = reverse[k.code]
+            continue
+        prefixes = Counter(cw.village_bps[v.code][:7] for v in villages
+                           if v.code.startswith(k.code + "."))
+        if not prefixes:
+            raise InputError(str(bridge_path), "kecamatan has no BPS code and no villages",
+                             feature=k.code)
+        cw.kecamatan_bps[k.code] = prefixes.most_common(1)[0][0]
+    dup = Counter(cw.kecamatan_bps.values())
+    for code, bps in cw.kecamatan_bps.items():
+        if dup[bps] > 1:
+            raise InputError(str(bridge_path), f"BPS kecamatan {bps} maps to more than one "
+                                               "Kemendagri kecamatan", feature=code)
+    return cw
