@@ -17,9 +17,10 @@ setup: $(VENV)/.installed  ## create the virtual environment and install fonet
 system-deps:  ## Debian packages the tests use (snmpd, snmp tools, GDAL, poppler)
 	bash scripts/install-system-deps.sh
 
-demo: setup  ## load the regency into the default store and show what it holds
+demo: setup  ## load the regency into the default store, show it and plan its backbone
 	$(VENV)/bin/fonet init
 	$(VENV)/bin/fonet summary
+	$(VENV)/bin/fonet plan
 
 test: setup system-deps  ## run the whole test suite and ruff
 	$(VENV)/bin/ruff check .
