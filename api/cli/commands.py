@@ -1,7 +1,8 @@
 """Registers every sub-command on the ``fonet`` application."""
 
-from api.cli import app, data_cmd, inventory_cmd, plan_cmd
+from api.cli import app, data_cmd, inventory_cmd, plan_cmd, snmp_cmd
 
 inventory_cmd.register(app)
 plan_cmd.register(app)
+snmp_cmd.register(app)
 data_cmd.register(app)

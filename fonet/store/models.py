@@ -308,3 +308,7 @@ class PlanSite(Base):
     over_budget: Mapped[bool] = mapped_column(default=False)
     phase: Mapped[int | None] = mapped_column(Integer)
     attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# the observed-telemetry tables share the metadata (imported last: they refer to the above)
+from fonet.store import observed as _observed  # noqa: E402, F401
