@@ -22,9 +22,9 @@ demo: setup  ## load the regency into the default store, show it and plan its ba
 	$(VENV)/bin/fonet summary
 	$(VENV)/bin/fonet plan
 
-test: setup system-deps  ## run the whole test suite and ruff
+test: setup system-deps  ## run ruff and the whole test suite (starts a local PostgreSQL)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -q
+	FONET_TEST_PG_URL="$${FONET_TEST_PG_URL:-$$(bash scripts/start-postgres.sh)}" $(VENV)/bin/pytest -q
 
 bench: setup system-deps  ## run the benchmarks
 	$(VENV)/bin/python benchmarks/steiner.py
