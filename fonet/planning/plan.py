@@ -39,7 +39,7 @@ from fonet.planning.hubs import (
 from fonet.planning.network import Distances, priced_graph
 from fonet.planning.profile import Profile
 from fonet.planning.rings import Ring, backbone_bridges, build_ring, petals
-from fonet.store.models import Area, Plan, PlanSite, Site, Span
+from fonet.store.models import Area, Link, LinkSpan, Plan, PlanSite, Site, Span
 
 SERVED_KINDS = ("kecamatan_office", "village_office", "opd")
 
@@ -177,18 +177,22 @@ def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: AN
     bb_cores = profile.demand.backbone_cores_per_hub
     ring_info = []
     hop_over = []
+    hops = []  # (ring, a, b, spans) for the plan's backbone links
     for i, ring in enumerate(rings):
         cores = bb_cores * (len(ring.members) - 1)
         legs_m = []
-        for leg in ring.legs:
+        seq = [*ring.members, ring.members[0]]
+        for leg, (a, b) in zip(ring.legs, itertools.pairwise(seq), strict=True):
             length = 0.0
+            leg_spans = []
             for u, v in itertools.pairwise(leg):
                 d = g.edges[u, v]
                 length += d["length_m"]
-                spans.append(PlannedSpan(u, v, d["edge_id"], d["length_m"], d["method"],
-                                         "backbone", cores, ring=i))
+                leg_spans.append(PlannedSpan(u, v, d["edge_id"], d["length_m"], d["method"],
+                                             "backbone", cores, ring=i))
+            spans.extend(leg_spans)
+            hops.append((i, a, b, leg_spans))
             legs_m.append(length)
-        seq = [*ring.members, ring.members[0]]
         for (a, b), length in zip(itertools.pairwise(seq), legs_m, strict=True):
             chk = check_loss(length, 0, profile, profile.optics.backbone_transceiver)
             if chk.over_budget:
@@ -205,11 +209,13 @@ def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: AN
     kec_branch: dict[str, int] = {}
     for kec, tree in trees.items():
         down = tree.downstream()
+        by_pair = {}
         for (a, b), sids in down.items():
             d = g.edges[a, b]
             need = sum(cores_of.get(kind.get(s, "other"), 2) for s in sids)
-            spans.append(PlannedSpan(a, b, d["edge_id"], d["length_m"], d["method"], "access",
-                                     need, kecamatan_code=kec, site_ids=sids))
+            by_pair[a, b] = PlannedSpan(a, b, d["edge_id"], d["length_m"], d["method"], "access",
+                                        need, kecamatan_code=kec, site_ids=sids)
+            spans.append(by_pair[a, b])
         branches = branch_nodes(tree.tree)
         kec_branch[kec] = len(branches)
         branch_total += len(branches)
@@ -222,7 +228,8 @@ def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: AN
             chk = check_loss(length, sum(1 for n in path[1:-1] if n in branches), profile,
                              profile.optics.access_transceiver)
             site_rows[s.site_id] = {"ref": s, "hub": tree.hub, "kec": kec, "path_m": length,
-                                    "loss": chk}
+                                    "loss": chk, "spans": [by_pair[e] for e in
+                                                           itertools.pairwise(path)]}
         for s in tree.unreachable:
             site_rows[s.site_id] = {"ref": s, "hub": tree.hub, "kec": kec, "path_m": None,
                                     "loss": None}
@@ -314,7 +321,25 @@ def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: AN
                    for p in sorted({s.phase for s in spans})},
         "spans": spans,
         "sites": site_rows,
+        "hops": hops,
     }
+
+
+def _store_links(session, plan, span_rows, hops, rows, skip) -> None:  # noqa: ANN001
+    """Store the plan's logical links: one per ring hop and one per served site."""
+    links = []
+    for ring, a, b, leg in hops:
+        links.append((Link(name=f"P{plan.id}:BB{ring}:{a.code}>{b.code}", plan_id=plan.id,
+                           a_site_id=a.site_id, z_site_id=b.site_id), leg))
+    for sid, r in rows.items():
+        if r.get("spans") is None or sid in skip:
+            continue
+        links.append((Link(name=f"P{plan.id}:AC:{r['ref'].code}", plan_id=plan.id,
+                           a_site_id=r["hub"].site_id, z_site_id=sid), r["spans"]))
+    session.add_all(link for link, _ in links)
+    session.flush()
+    session.add_all(LinkSpan(link_id=link.id, seq=k, span_id=span_rows[id(sp)].id)
+                    for link, path in links for k, sp in enumerate(path))
 
 
 def _store(session, profile, name, result, rings, trees, pop, hubs) -> Plan:  # noqa: ANN001
@@ -323,15 +348,19 @@ def _store(session, profile, name, result, rings, trees, pop, hubs) -> Plan:  # 
     session.add(plan)
     session.flush()
     spans: list[PlannedSpan] = result.pop("spans")
-    session.add_all(
-        Span(plan_id=plan.id, route_edge_id=s.edge_id, a_node_id=s.u, z_node_id=s.v,
-             length_m=s.length_m, cores=s.size * s.count, install_method=s.method,
-             status="planned", role=s.role, phase=s.phase, cost_idr=s.cost_idr,
-             attrs={"cable_size": s.size, "cables": s.count, "cores_needed": s.cores_needed,
-                    "kecamatan_code": s.kecamatan_code, "ring": s.ring,
-                    "site_ids": s.site_ids})
-        for s in spans)
+    span_rows = {id(s): Span(
+        plan_id=plan.id, route_edge_id=s.edge_id, a_node_id=s.u, z_node_id=s.v,
+        length_m=s.length_m, cores=s.size * s.count, install_method=s.method, status="planned",
+        role=s.role, phase=s.phase, cost_idr=s.cost_idr,
+        attrs={"cable_size": s.size, "cables": s.count, "cores_needed": s.cores_needed,
+               "kecamatan_code": s.kecamatan_code, "ring": s.ring, "site_ids": s.site_ids})
+        for s in spans}
+    session.add_all(span_rows.values())
+    session.flush()
     rows = result.pop("sites")
+    hops = result.pop("hops")
+    _store_links(session, plan, span_rows, hops, rows,
+                 {pop.site_id, *(h.site_id for h, _ in hubs.values())})
     hub_ids = {h.site_id: k for k, (h, _) in hubs.items()}
     session.add(PlanSite(plan_id=plan.id, site_id=pop.site_id, role="pop",
                          kecamatan_code=pop.kecamatan_code, connected=True, path_m=0.0,

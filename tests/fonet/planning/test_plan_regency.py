@@ -161,3 +161,27 @@ def test_cli_plan_json_and_route(regency_db: str, tmp_path: Path) -> None:
     bad = subprocess.run([*fonet, "plan", "--profile", str(tmp_path / "none.yaml")], env=env,
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "none.yaml" in bad.stderr
+
+
+def test_plan_links_ride_contiguous_spans(planned) -> None:  # noqa: ANN001
+    """Each served site has one access link from its hub; ring hops carry every backbone span."""
+    eng, r = planned
+    with reader(eng) as s:
+        links = list(s.scalars(select(m.Link).where(m.Link.plan_id == r["plan_id"])))
+        spans = {sp.id: sp for sp in s.scalars(select(m.Span)
+                                                .where(m.Span.plan_id == r["plan_id"]))}
+        site_node = {n.site_id: n.id for n in s.scalars(select(m.RouteNode)
+                                                        .where(m.RouteNode.site_id.is_not(None)))}
+        access = [lk for lk in links if ":AC:" in lk.name]
+        served = s.scalar(select(func.count()).select_from(m.PlanSite).where(
+            m.PlanSite.plan_id == r["plan_id"], m.PlanSite.role == "access"))
+        assert len(access) == served
+        for lk in access + [lk for lk in links if ":BB" in lk.name]:
+            path = [spans[x.span_id] for x in lk.spans]
+            for a, b in zip(path, path[1:], strict=False):
+                assert a.z_node_id == b.a_node_id
+            if ":AC:" in lk.name and path:
+                assert path[-1].z_node_id == site_node[lk.z_site_id]
+        backbone = {i for i, sp in spans.items() if sp.role == "backbone"}
+        ridden = {x.span_id for lk in links if ":BB" in lk.name for x in lk.spans}
+        assert ridden == backbone
