@@ -116,3 +116,34 @@ class LinkStateChange(Base):
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Alarm(Base):
+    """One alarm per event: raised, maybe acknowledged, cleared with its duration.
+
+    ``key`` identifies the condition (e.g. ``link_down:P1:AC:VO-35.16.01.2001``): while an
+    alarm with a key is open, the same condition raises nothing new. ``parent_id`` points at the
+    root-cause alarm this one is grouped under.
+    """
+
+    __tablename__ = "alarm"
+    __table_args__ = (Index("ix_alarm_key_open", "key", "cleared_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    """``link_down``, ``rx_low``, ``error_rate``, ``flapping``, ``device_unreachable``."""
+    severity: Mapped[str] = mapped_column(String(16))
+    """``critical``, ``major``, ``minor`` or ``warning``."""
+    object_type: Mapped[str] = mapped_column(String(16))
+    object_name: Mapped[str] = mapped_column(String(256))
+    message: Mapped[str] = mapped_column(String(1024))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ack_comment: Mapped[str | None] = mapped_column(String(1024))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("alarm.id", ondelete="SET NULL"),
+                                                  index=True)
