@@ -1,8 +1,9 @@
 """Registers every sub-command on the ``fonet`` application."""
 
-from api.cli import app, data_cmd, inventory_cmd, plan_cmd, snmp_cmd
+from api.cli import app, data_cmd, export_cmd, inventory_cmd, plan_cmd, snmp_cmd
 
 inventory_cmd.register(app)
 plan_cmd.register(app)
 snmp_cmd.register(app)
+export_cmd.register(app)
 data_cmd.register(app)

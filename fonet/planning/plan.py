@@ -239,6 +239,9 @@ def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: AN
 
     # path to the POP: to the hub, then the shorter way round the hub's ring
     to_pop: dict[int, float] = {pop.site_id: 0.0}
+    for h, _ in hubs.values():
+        if h.entry == pop.entry:  # a hub at the POP's own route node needs no ring
+            to_pop[h.site_id] = 0.0
     for ring in rings:
         total = 0.0
         cum = []
@@ -322,6 +325,7 @@ def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: AN
         "spans": spans,
         "sites": site_rows,
         "hops": hops,
+        "hub_to_pop_m": to_pop,
     }
 
 
@@ -359,6 +363,7 @@ def _store(session, profile, name, result, rings, trees, pop, hubs) -> Plan:  # 
     session.flush()
     rows = result.pop("sites")
     hops = result.pop("hops")
+    to_pop = result.pop("hub_to_pop_m")
     _store_links(session, plan, span_rows, hops, rows,
                  {pop.site_id, *(h.site_id for h, _ in hubs.values())})
     hub_ids = {h.site_id: k for k, (h, _) in hubs.items()}
@@ -369,7 +374,8 @@ def _store(session, profile, name, result, rings, trees, pop, hubs) -> Plan:  # 
         if sid == pop.site_id:
             continue
         session.add(PlanSite(plan_id=plan.id, site_id=sid, role="hub", kecamatan_code=kec,
-                             connected=True, path_m=0.0, phase=1))
+                             connected=True, path_m=0.0, path_to_pop_m=to_pop.get(sid),
+                             phase=1))
     for sid, r in rows.items():
         if sid in hub_ids or sid == pop.site_id:
             continue

@@ -1,0 +1,200 @@
+"""KML for Google Earth, styled like the printed map.
+
+The document holds the regency boundary, the backbone (rings, core POP and hubs), then a
+``Kecamatan`` folder with one folder per kecamatan (id ``kec-<code>``): its outline, its
+villages coloured by coverage, its served offices and its access cables.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from gis.export import labels as lb
+from gis.export.files import atomic_files
+from gis.export.layers import PlanLayers
+from gis.export.styles import ROLE_SYMBOLS, Symbol, plan_styles
+
+NS = "http://www.opengis.net/kml/2.2"
+ICONS = {"star": "http://maps.google.com/mapfiles/kml/shapes/star.png",
+         "square": "http://maps.google.com/mapfiles/kml/shapes/square.png",
+         "circle": "http://maps.google.com/mapfiles/kml/shapes/shaded_dot.png"}
+
+
+def _abgr(color: str | None, alpha: float = 1.0) -> str:
+    """``#rrggbb`` → KML ``aabbggrr``."""
+    if color is None:
+        return "00000000"
+    return f"{round(255 * alpha):02x}{color[5:7]}{color[3:5]}{color[1:3]}"
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _style(doc: ET.Element, sid: str, sym: Symbol, *, fill_alpha: float = 0.7) -> None:
+    st = _sub(doc, "Style", id=sid)
+    if sym.kind == "marker":
+        icon = _sub(st, "IconStyle")
+        _sub(icon, "color", _abgr(sym.color))
+        _sub(icon, "scale", f"{max(sym.size_mm / 3.0, 0.4):.2f}")
+        _sub(_sub(icon, "Icon"), "href", ICONS.get(sym.shape, ICONS["circle"]))
+        _sub(_sub(st, "LabelStyle"), "scale", "0.7" if sym.size_mm >= 3 else "0")
+        return
+    line = _sub(st, "LineStyle")
+    _sub(line, "color", _abgr(sym.outline if sym.kind == "fill" else sym.color))
+    _sub(line, "width", f"{max(sym.width_mm * 4, 1):.1f}")
+    if sym.kind == "fill":
+        poly = _sub(st, "PolyStyle")
+        _sub(poly, "color", _abgr(sym.color, fill_alpha))
+        _sub(poly, "fill", "1" if sym.color else "0")
+        _sub(poly, "outline", "1" if sym.outline else "0")
+
+
+def _coords(seq: Any) -> str:
+    return " ".join(f"{x:.6f},{y:.6f}" for x, y, *_ in seq)
+
+
+def _geometry(parent: ET.Element, geom: BaseGeometry) -> None:
+    kind = geom.geom_type
+    if kind.startswith("Multi") or kind == "GeometryCollection":
+        multi = _sub(parent, "MultiGeometry")
+        for part in geom.geoms:
+            _geometry(multi, part)
+    elif kind == "Point":
+        _sub(_sub(parent, "Point"), "coordinates", f"{geom.x:.6f},{geom.y:.6f}")
+    elif kind == "LineString":
+        line = _sub(parent, "LineString")
+        _sub(line, "tessellate", "1")
+        _sub(line, "coordinates", _coords(geom.coords))
+    elif kind == "Polygon":
+        poly = _sub(parent, "Polygon")
+        _sub(poly, "tessellate", "1")
+        ring = _sub(_sub(poly, "outerBoundaryIs"), "LinearRing")
+        _sub(ring, "coordinates", _coords(geom.exterior.coords))
+        for hole in geom.interiors:
+            _sub(_sub(_sub(poly, "innerBoundaryIs"), "LinearRing"), "coordinates",
+                 _coords(hole.coords))
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _placemark(parent: ET.Element, name: str, style: str, geom: BaseGeometry,
+               rows: list[tuple[str, Any]], data: dict[str, Any]) -> None:
+    pm = _sub(parent, "Placemark")
+    _sub(pm, "name", name)
+    table = "".join(f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(_fmt(v))}</td>"
+                    "</tr>" for k, v in rows)
+    _sub(pm, "description", f"<table>{table}</table>")
+    _sub(pm, "styleUrl", f"#{style}")
+    ext = _sub(pm, "ExtendedData")
+    for k, v in data.items():
+        _sub(_sub(ext, "Data", name=k), "value", _fmt(v) if v is not None else "")
+    _geometry(pm, geom)
+
+
+def build_kml(pl: PlanLayers, lang: str = "id") -> ET.Element:
+    """Build the KML document of a plan (see the module doc for its folders)."""
+    t = lambda key: lb.text(key, lang)  # noqa: E731
+    styles = plan_styles(pl, lang)
+    root = ET.Element("kml", xmlns=NS)
+    doc = _sub(root, "Document")
+    _sub(doc, "name", f"{t('title')} – {pl.name}")
+    _sub(doc, "description", f"{t('plan')} {pl.plan_id} ({pl.name})")
+    for c in styles["villages"].categories:
+        _style(doc, f"village-{c.value}", c.symbol, fill_alpha=0.55)
+    for c in styles["spans"].categories:
+        _style(doc, f"span-{c.value}", c.symbol)
+    for role, sym in ROLE_SYMBOLS.items():
+        _style(doc, f"site-{role}", sym)
+    _style(doc, "boundary", styles["boundary"].symbol)  # type: ignore[arg-type]
+    _style(doc, "kecamatan", styles["kecamatan"].symbol)  # type: ignore[arg-type]
+    for c in styles["rings"].categories:
+        _style(doc, f"ring-{c.value}", c.symbol)
+
+    for b in pl.layers["boundary"].itertuples():
+        f = _sub(doc, "Folder", id="boundary")
+        _sub(f, "name", t("boundary"))
+        _placemark(f, b.name, "boundary", b.geometry, [(t("code"), b.code)], {"code": b.code})
+
+    bb = _sub(doc, "Folder", id="backbone")
+    _sub(bb, "name", t("rings_folder"))
+    for r in pl.layers["rings"].itertuples():
+        _placemark(bb, f"{t('ring')} {r.ring + 1}", f"ring-{r.ring}", r.geometry,
+                   [("km", r.length_m / 1000), ("cores", r.cores), (t("hubs"), r.hubs),
+                    ("Rp", r.cost_idr)], {"ring": r.ring, "members": r.members})
+    for h in pl.layers["hubs"].itertuples():
+        _placemark(bb, h.name, f"site-{h.role}", h.geometry,
+                   [(t("code"), h.code), (t("kecamatan"), h.kecamatan), ("role", t(h.role))],
+                   {"code": h.code, "role": h.role, "kecamatan_code": h.kecamatan_code})
+
+    villages = pl.layers["villages"]
+    sites = pl.layers["sites"]
+    spans = pl.layers["spans"]
+    top = _sub(doc, "Folder", id="kecamatan")
+    _sub(top, "name", t("kecamatan_folder"))
+    for k in pl.layers["kecamatan"].itertuples():
+        kf = _sub(top, "Folder", id=f"kec-{k.code}")
+        _sub(kf, "name", k.name)
+        _sub(kf, "description", f"{k.code} · {t('villages')}: {k.villages} · "
+                                f"{t('hub_of')}: {k.hub_name or '–'}")
+        _placemark(kf, k.name, "kecamatan", k.geometry,
+                   [(t("code"), k.code), (t("villages"), k.villages),
+                    (t("connected"), k.villages_connected), (t("planned"), k.villages_planned),
+                    (t("not_covered"), k.villages_not_covered), (t("hub_of"), k.hub_name),
+                    (t("cable_km"), k.cable_km), ("Rp", k.cost_idr)], {"code": k.code})
+        vf = _sub(kf, "Folder")
+        _sub(vf, "name", t("villages_folder"))
+        for v in villages[villages["kecamatan_code"] == k.code].itertuples():
+            _placemark(vf, v.name, f"village-{v.status}", v.geometry,
+                       [(t("code"), v.code), (t("status"), t(v.status)),
+                        (t("hub_of"), v.hub_name), (t("path") + " (m)", v.path_m),
+                        (t("loss") + " 1310 nm (dB)", v.loss_1310_db),
+                        (t("loss") + " 1550 nm (dB)", v.loss_1550_db)],
+                       {"code": v.code, "status": v.status})
+        sf = _sub(kf, "Folder")
+        _sub(sf, "name", t("sites_folder"))
+        ks = sites[(sites["plan_kecamatan_code"] == k.code) & (sites["plan_role"] == "access")]
+        for s in ks.itertuples():
+            _placemark(sf, s.name, "site-access", s.geometry,
+                       [(t("code"), s.code), (t("status"), t(s.status)),
+                        (t("hub_of"), s.hub_code), (t("path") + " (m)", s.path_m),
+                        (t("loss") + " 1550 nm (dB)", s.loss_1550_db)],
+                       {"code": s.code, "kind": s.kind, "status": s.status})
+        af = _sub(kf, "Folder")
+        _sub(af, "name", t("access_folder"))
+        for sp in spans[spans["kecamatan_code"] == k.code].itertuples():
+            _placemark(af, f"{sp.cores}c {sp.install_method}", f"span-{sp.category}",
+                       sp.geometry, [("cores", sp.cores), ("m", sp.length_m),
+                                     (t("phase"), sp.phase), ("Rp", sp.cost_idr)],
+                       {"span_id": sp.span_id, "cores": sp.cores, "phase": sp.phase})
+    return root
+
+
+def write_kml(pl: PlanLayers, out: Path, *, lang: str = "id") -> list[Path]:
+    """Write the plan as one KML file for Google Earth, atomically.
+
+    Returns
+    -------
+    list of Path
+        ``[out]``.
+    """
+    root = build_kml(pl, lang)
+    ET.indent(root, space=" ")
+    with atomic_files([out]) as (tmp,):
+        ET.ElementTree(root).write(tmp, encoding="UTF-8", xml_declaration=True)
+    return [out]

@@ -1,0 +1,166 @@
+"""Words and colours shared by every export: one legend for the GeoPackage, KML and the print.
+
+Field names and category values stay the same in every language (so files can be joined and
+re-read); labels shown to a reader come from :func:`text` in Indonesian (``id``, the default) or
+English (``en``).
+"""
+
+from __future__ import annotations
+
+from fonet.errors import InputError
+
+LANGS = ("id", "en")
+
+STATUSES = ("connected", "planned", "not_covered")
+"""Coverage status of a village or site: its fibre is built, planned, or absent from the plan."""
+
+STATUS_COLORS = {"connected": "#4dac26", "planned": "#fee391", "not_covered": "#f1a7a7"}
+STATUS_EDGE = "#8c8c8c"
+BACKBONE_COLOR = "#c0392b"
+ACCESS_COLOR = "#1f4e9c"
+POP_COLOR = "#7b1fa2"
+HUB_COLOR = "#c0392b"
+OFFICE_COLOR = "#222222"
+KECAMATAN_EDGE = "#4d4d4d"
+BOUNDARY_EDGE = "#000000"
+
+_TEXT: dict[str, dict[str, str]] = {
+    "title": {"id": "Rencana Jaringan Serat Optik Kabupaten Mojokerto",
+              "en": "Fibre-Optic Network Plan, Mojokerto Regency"},
+    "subtitle": {"id": "Rencana induk konektivitas kantor desa, kecamatan dan OPD",
+                 "en": "Masterplan for connecting village, kecamatan and OPD offices"},
+    "connected": {"id": "Terhubung", "en": "Connected"},
+    "planned": {"id": "Direncanakan", "en": "Planned"},
+    "not_covered": {"id": "Belum terjangkau", "en": "Not covered"},
+    "backbone": {"id": "Kabel tulang punggung (ring)", "en": "Backbone cable (ring)"},
+    "access": {"id": "Kabel akses", "en": "Access cable"},
+    "phase": {"id": "tahap", "en": "phase"},
+    "pop": {"id": "POP inti", "en": "Core POP"},
+    "hub": {"id": "Hub kecamatan", "en": "Kecamatan hub"},
+    "access_site": {"id": "Kantor terlayani", "en": "Served office"},
+    "unserved_site": {"id": "Situs di luar rencana", "en": "Site outside the plan"},
+    "village_office": {"id": "Kantor desa/kelurahan", "en": "Village office"},
+    "boundary": {"id": "Batas kabupaten", "en": "Regency boundary"},
+    "kecamatan_border": {"id": "Batas kecamatan", "en": "Kecamatan boundary"},
+    "village_border": {"id": "Batas desa/kelurahan", "en": "Village boundary"},
+    "kota": {"id": "KOTA MOJOKERTO", "en": "MOJOKERTO CITY"},
+    "legend": {"id": "Legenda", "en": "Legend"},
+    "coverage": {"id": "Cakupan desa/kelurahan", "en": "Village coverage"},
+    "network": {"id": "Jaringan", "en": "Network"},
+    "statistics": {"id": "Statistik rencana", "en": "Plan statistics"},
+    "per_kecamatan": {"id": "Rincian per kecamatan", "en": "By kecamatan"},
+    "scale": {"id": "Skala", "en": "Scale"},
+    "north": {"id": "U", "en": "N"},
+    "sources": {"id": "Sumber data", "en": "Data sources"},
+    "projection": {"id": "Proyeksi: WGS 84 / UTM zona 49S (EPSG:32749)",
+                   "en": "Projection: WGS 84 / UTM zone 49S (EPSG:32749)"},
+    "printed": {"id": "Dicetak", "en": "Printed"},
+    "plan": {"id": "Rencana", "en": "Plan"},
+    "plan_date": {"id": "dihitung", "en": "computed"},
+    "villages": {"id": "Desa/kelurahan", "en": "Villages"},
+    "offices": {"id": "Kantor desa & kecamatan terlayani",
+                "en": "Village & kecamatan offices served"},
+    "opd": {"id": "Kantor OPD terlayani", "en": "OPD offices served"},
+    "schools": {"id": "Sekolah terlayani", "en": "Schools served"},
+    "hubs": {"id": "Hub / ring", "en": "Hubs / rings"},
+    "route_km": {"id": "Panjang jalur", "en": "Route length"},
+    "cable_km": {"id": "Panjang kabel", "en": "Cable length"},
+    "cost": {"id": "Perkiraan biaya", "en": "Estimated cost"},
+    "max_loss": {"id": "Redaman jalur terbesar", "en": "Highest path loss"},
+    "over_budget": {"id": "Situs melebihi anggaran redaman", "en": "Sites over loss budget"},
+    "kecamatan": {"id": "Kecamatan", "en": "Kecamatan"},
+    "desa": {"id": "Desa", "en": "Vill."},
+    "cable": {"id": "Kabel km", "en": "Cable km"},
+    "cost_short": {"id": "Biaya (Rp jt)", "en": "Cost (IDR m)"},
+    "total": {"id": "Jumlah", "en": "Total"},
+    "backbone_row": {"id": "Tulang punggung", "en": "Backbone"},
+    "billion": {"id": "miliar", "en": "billion"},
+    "src_boundaries": {
+        "id": "Batas & kode wilayah: Kemendagri 2025 (cahyadsn/wilayah_boundaries, MIT); "
+              "kode BPS 2018 (kodewilayah)",
+        "en": "Boundaries & area codes: Kemendagri 2025 (cahyadsn/wilayah_boundaries, MIT); "
+              "BPS 2018 codes (kodewilayah)"},
+    "src_schools": {"id": "Sekolah: Kemdikbud (Dapodik) 2019", "en": "Schools: Kemdikbud 2019"},
+    "src_roads": {"id": "Jalan: © kontributor OpenStreetMap (ODbL)",
+                  "en": "Roads: © OpenStreetMap contributors (ODbL)"},
+    "src_corridors": {"id": "Jalur kabel: koridor antar-desa (perkiraan)",
+                      "en": "Cable routes: inter-village corridors (approximate)"},
+    "src_sites": {"id": "Lokasi kantor: perkiraan, sebelum survei lapangan",
+                  "en": "Office locations: approximate until surveyed"},
+    "src_plan": {"id": "Perencanaan: fonet", "en": "Planning: fonet"},
+    "total_note": {"id": "Jumlah kabel dan biaya termasuk tulang punggung",
+                   "en": "Cable and cost totals include the backbone"},
+    "rings_table": {"id": "Ring tulang punggung", "en": "Backbone rings"},
+    "cores": {"id": "Inti", "en": "Cores"},
+    "notes": {"id": "Keterangan", "en": "Notes"},
+    "note_connected": {"id": "Terhubung: seluruh serat dari hub ke kantor desa sudah terbangun.",
+                       "en": "Connected: all fibre from the hub to the village office is built."},
+    "note_planned": {"id": "Direncanakan: kantor desa dijangkau rencana ini, serat belum "
+                           "(seluruhnya) terbangun.",
+                     "en": "Planned: the plan reaches the village office; its fibre is not "
+                           "(all) built yet."},
+    "note_not_covered": {"id": "Belum terjangkau: rencana ini tidak menjangkau kantor desa.",
+                         "en": "Not covered: the plan does not reach the village office."},
+    "note_over": {"id": "Melebihi anggaran redaman", "en": "Over the loss budget"},
+    "note_approx": {"id": "Lokasi kantor dan jalur kabel bersifat perkiraan; wajib survei "
+                          "lapangan sebelum pelaksanaan.",
+                    "en": "Office locations and cable routes are approximate; survey before "
+                          "construction."},
+    "yes": {"id": "ya", "en": "yes"},
+    "no": {"id": "tidak", "en": "no"},
+    "hub_of": {"id": "Hub", "en": "Hub"},
+    "path": {"id": "Panjang jalur dari hub", "en": "Path from hub"},
+    "loss": {"id": "Redaman", "en": "Loss"},
+    "status": {"id": "Status", "en": "Status"},
+    "code": {"id": "Kode", "en": "Code"},
+    "ring": {"id": "Ring", "en": "Ring"},
+    "rings_folder": {"id": "Tulang punggung", "en": "Backbone"},
+    "villages_folder": {"id": "Desa/kelurahan", "en": "Villages"},
+    "sites_folder": {"id": "Kantor dan situs", "en": "Offices and sites"},
+    "access_folder": {"id": "Kabel akses", "en": "Access cables"},
+    "kecamatan_folder": {"id": "Kecamatan", "en": "Kecamatan"},
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is a supported language, else raise :class:`InputError`."""
+    if lang not in LANGS:
+        raise InputError("--lang", f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
+    return lang
+
+
+def text(key: str, lang: str = "id") -> str:
+    """Return the label ``key`` in ``lang`` (``id`` or ``en``)."""
+    return _TEXT[key][lang]
+
+
+def span_label(role: str, phase: int | None, lang: str = "id") -> str:
+    """Legend label of the spans of one role and build phase."""
+    base = text("backbone" if role == "backbone" else "access", lang)
+    return base if phase is None else f"{base}, {text('phase', lang)} {phase}"
+
+
+def phase_shade(color: str, phase: int | None, phases: int) -> str:
+    """Lighten ``color`` for later build phases (phase 1 keeps the full colour)."""
+    if not phase or phases <= 1:
+        return color
+    k = 0.55 * (phase - 1) / max(phases - 1, 1)
+    rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * k):02x}" for c in rgb)
+
+
+def idr(value: float, lang: str = "id") -> str:
+    """Format an amount in rupiah for a reader: ``Rp 6,58 miliar`` / ``IDR 6.58 billion``."""
+    billions = value / 1e9
+    if lang == "id":
+        return f"Rp {billions:,.2f} {text('billion', lang)}".replace(",", "_").replace(
+            ".", ",").replace("_", ".")
+    return f"IDR {billions:,.2f} {text('billion', lang)}"
+
+
+def number(value: float, digits: int = 0, lang: str = "id") -> str:
+    """Format a number with the language's separators (``1.234,5`` in Indonesian)."""
+    s = f"{value:,.{digits}f}"
+    if lang == "id":
+        s = s.replace(",", "_").replace(".", ",").replace("_", ".")
+    return s
