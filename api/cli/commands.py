@@ -1,9 +1,18 @@
 """Registers every sub-command on the ``fonet`` application."""
 
-from api.cli import app, data_cmd, export_cmd, inventory_cmd, plan_cmd, snmp_cmd
+from api.cli import (
+    app,
+    data_cmd,
+    export_cmd,
+    inventory_cmd,
+    plan_cmd,
+    snmp_cmd,
+    steiner_cmd,
+)
 
 inventory_cmd.register(app)
 plan_cmd.register(app)
+steiner_cmd.register(app)
 snmp_cmd.register(app)
 export_cmd.register(app)
 data_cmd.register(app)

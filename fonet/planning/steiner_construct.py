@@ -13,6 +13,7 @@ Trees are kept as adjacency dicts ``tree[u] = {v: weight}`` over the node ids of
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from heapq import heapify, heappop, heappush
 
@@ -139,7 +140,7 @@ def mst_of_nodes(g: ReducedGraph, nodes: Iterable[int], sorted_edges: list) -> T
     """
     node_set = set(nodes)
     tree: Tree = {u: {} for u in node_set}
-    uf = _UnionFind()
+    parent = list(range(g.n))
     need = len(node_set) - 1
     if need <= 0:
         return tree
@@ -152,12 +153,24 @@ def mst_of_nodes(g: ReducedGraph, nodes: Iterable[int], sorted_edges: list) -> T
     else:
         cand = sorted_edges
     for w, u, v in cand:
-        if u in node_set and v in node_set and uf.union(u, v):
-            tree[u][v] = w
-            tree[v][u] = w
-            need -= 1
-            if need == 0:
-                break
+        if u not in node_set or v not in node_set:
+            continue
+        ru = u
+        while parent[ru] != ru:
+            parent[ru] = parent[parent[ru]]
+            ru = parent[ru]
+        rv = v
+        while parent[rv] != rv:
+            parent[rv] = parent[parent[rv]]
+            rv = parent[rv]
+        if ru == rv:
+            continue
+        parent[ru] = rv
+        tree[u][v] = w
+        tree[v][u] = w
+        need -= 1
+        if need == 0:
+            break
     return tree
 
 
@@ -196,3 +209,90 @@ def polish(g: ReducedGraph, nodes: Iterable[int], sorted_edges: list) -> Tree:
     tree = mst_of_nodes(g, nodes, sorted_edges)
     prune_leaves(tree, g.is_term)
     return tree
+
+
+class Budget:
+    """Work budget of a search: a count of elementary steps, plus a wall-clock deadline.
+
+    The step count makes a search reproducible: the same instance and seed always stop at
+    the same point. The deadline is a safety net for slow machines and the limit used
+    when the caller gives a time limit.
+
+    Parameters
+    ----------
+    deadline : float
+        ``time.perf_counter()`` value after which the budget is spent.
+    max_steps : float, optional
+        Number of steps after which the budget is spent (default: unlimited).
+    """
+
+    __slots__ = ("deadline", "max_steps", "steps")
+
+    def __init__(self, deadline: float, max_steps: float = INF) -> None:
+        self.deadline = deadline
+        self.max_steps = max_steps
+        self.steps = 0
+
+    def spend(self, steps: int) -> None:
+        """Count ``steps`` elementary steps."""
+        self.steps += steps
+
+    def expired(self) -> bool:
+        """Return whether the step budget or the deadline is spent."""
+        return self.steps > self.max_steps or time.perf_counter() > self.deadline
+
+
+def voronoi_mst_heuristic(
+    g: ReducedGraph, nbrs: list[list[tuple[int, float]]] | None = None
+) -> set[int]:
+    """Return the node set of Mehlhorn's tree: the MST of the terminals' Voronoi graph.
+
+    One multi-source Dijkstra run from all terminals assigns every node to its nearest
+    terminal; each edge between two regions gives a path between their terminals; the
+    minimum spanning tree over those paths is expanded to graph nodes. Cheaper than
+    :func:`shortest_path_heuristic` when there are many terminals. ``nbrs`` may give
+    alternative (e.g. perturbed) weights.
+    """
+    n = g.n
+    dist = [INF] * n
+    base = [-1] * n
+    pred = [-1] * n
+    heap = []
+    for t in g.terminals:
+        dist[t] = 0.0
+        base[t] = t
+        heap.append((0.0, t))
+    heapify(heap)
+    if nbrs is None:
+        nbrs = g.nbrs
+    while heap:
+        d, u = heappop(heap)
+        if d > dist[u]:
+            continue
+        bu = base[u]
+        for v, w in nbrs[u]:
+            nd = d + w
+            if nd < dist[v]:
+                dist[v] = nd
+                base[v] = bu
+                pred[v] = u
+                heappush(heap, (nd, v))
+    cand = sorted(
+        (dist[u] + w + dist[v], u, v)
+        for u in range(n)
+        for v, w in nbrs[u]
+        if u < v and base[u] != base[v]
+    )
+    uf = _UnionFind()
+    nodes = set(g.terminals)
+    need = len(g.terminals) - 1
+    for _, u, v in cand:
+        if need == 0:
+            break
+        if uf.union(base[u], base[v]):
+            need -= 1
+            for x in (u, v):
+                while x not in nodes:
+                    nodes.add(x)
+                    x = pred[x]
+    return nodes

@@ -15,24 +15,27 @@ Both accept strictly improving moves only, so the search always terminates.
 
 from __future__ import annotations
 
-import time
 from heapq import heappop, heappush
 
-from fonet.planning.steiner_construct import Tree, _UnionFind, prune_leaves
+from fonet.planning.steiner_construct import Budget, Tree, _UnionFind, prune_leaves
 from fonet.planning.steiner_reduce import ReducedGraph
 
 INF = float("inf")
 
 
 class _Rooted:
-    """Parent pointers, depths and a preorder of a tree rooted at ``root``."""
+    """Parent pointers, depths and a preorder of a tree rooted at ``root``.
+
+    Arrays are indexed by node id; ``par`` is -1 at the root and -2 off the tree.
+    """
 
     __slots__ = ("par", "pw", "depth", "order", "tin", "size")
 
-    def __init__(self, tree: Tree, root: int) -> None:
-        par = {root: -1}
-        pw = {root: 0.0}
-        depth = {root: 0}
+    def __init__(self, tree: Tree, root: int, n: int) -> None:
+        par = [-2] * n
+        pw = [0.0] * n
+        depth = [0] * n
+        par[root] = -1
         order = []
         stack = [root]
         while stack:
@@ -40,13 +43,15 @@ class _Rooted:
             order.append(u)
             du = depth[u] + 1
             for v, w in tree[u].items():
-                if v not in par:
+                if par[v] == -2:
                     par[v] = u
                     pw[v] = w
                     depth[v] = du
                     stack.append(v)
-        tin = {u: i for i, u in enumerate(order)}
-        size = dict.fromkeys(order, 1)
+        tin = [0] * n
+        for i, u in enumerate(order):
+            tin[u] = i
+        size = [1] * n
         for u in reversed(order):
             p = par[u]
             if p >= 0:
@@ -124,43 +129,45 @@ def _insertion_move(
 
 
 def vertex_insertion(
-    g: ReducedGraph, tree: Tree, candidates: list[int], deadline: float, eps: float
+    g: ReducedGraph, tree: Tree, candidates: list[int], budget: Budget, eps: float
 ) -> bool:
     """Apply improving Steiner-node insertions; return whether the tree changed."""
     root = g.terminals[0]
-    rt = _Rooted(tree, root)
+    rt = _Rooted(tree, root, g.n)
     improved = False
-    clock = time.perf_counter
+    budget.spend(len(tree))
     for i, v in enumerate(candidates):
         if v in tree:
             continue
-        if i & 15 == 0 and clock() > deadline:
+        if i & 15 == 0 and budget.expired():
             break
+        budget.spend(1)
         local = _insertion_move(g, tree, rt, v, eps)
         if local is None:
             continue
+        budget.spend(len(tree) // 4 + len(local))
         for x, r in local.items():
             if r:
                 tree[x] = r
             else:
                 tree.pop(x, None)
-        rt = _Rooted(tree, root)
+        rt = _Rooted(tree, root, g.n)
         improved = True
     return improved
 
 
-def key_path_exchange(g: ReducedGraph, tree: Tree, deadline: float, eps: float) -> bool:
+def key_path_exchange(g: ReducedGraph, tree: Tree, budget: Budget, eps: float) -> bool:
     """Replace key paths by cheaper connections; return whether the tree changed."""
     is_term = g.is_term
     nbrs = g.nbrs
     wmap = g.wmap
     root = g.terminals[0]
-    rt = _Rooted(tree, root)
+    rt = _Rooted(tree, root, g.n)
     snapshot = [x for x in rt.order if x != root and (is_term[x] or len(tree[x]) >= 3)]
     improved = False
-    clock = time.perf_counter
+    budget.spend(len(tree))
     for b in snapshot:
-        if clock() > deadline:
+        if budget.expired():
             break
         if b not in tree or not (is_term[b] or len(tree[b]) >= 3):
             continue
@@ -180,13 +187,15 @@ def key_path_exchange(g: ReducedGraph, tree: Tree, deadline: float, eps: float) 
         lo = rt.tin[b]
         hi = lo + rt.size[b]
         tin = rt.tin
-        order = rt.order
-        from_subtree = hi - lo <= len(tree) - (hi - lo) - len(inner)
-        if from_subtree:
-            sources = order[lo:hi]
-        else:
-            sources = [y for y in order[:lo] if y not in inner_set]
-            sources.extend(order[hi:])
+        # Sources: the nodes of b's side within tree distance < length of b.
+        sources = [b]
+        stack = [(b, 0.0)]
+        while stack:
+            x, dx = stack.pop()
+            for y, w in tree[x].items():
+                if y != par[x] and dx + w < length:
+                    sources.append(y)
+                    stack.append((y, dx + w))
         dist = dict.fromkeys(sources, 0.0)
         prev: dict[int, int] = {}
         heap = [(0.0, s) for s in sources]
@@ -202,14 +211,13 @@ def key_path_exchange(g: ReducedGraph, tree: Tree, deadline: float, eps: float) 
             for y, w in nbrs[u]:
                 nd = d + w
                 if nd < bound and nd < dist.get(y, INF):
+                    if y in tree and lo <= tin[y] < hi:
+                        continue  # b's own side
                     dist[y] = nd
                     prev[y] = u
                     heappush(heap, (nd, y))
+        budget.spend(len(dist) + 1)
         if found < 0:
-            continue
-        inside = lo <= tin[found] < hi
-        if inside == from_subtree:
-            # Reached a node of the source side through freed nodes: not a reconnection.
             continue
         c = b
         while c != top:
@@ -228,6 +236,7 @@ def key_path_exchange(g: ReducedGraph, tree: Tree, deadline: float, eps: float) 
             tree.setdefault(y, {})[u] = w
             y = u
         prune_leaves(tree, is_term)
-        rt = _Rooted(tree, root)
+        rt = _Rooted(tree, root, g.n)
+        budget.spend(len(tree) // 4)
         improved = True
     return improved

@@ -268,10 +268,16 @@ def test_exact_mode_on_b_instance():
     assert cost_of(T) == load_optima()["b13.stp"]
 
 
-def test_time_limit_gives_at_least_default_quality():
+def test_time_limit_and_default_mode_on_wheel_instance():
+    """SP/w13c29 (odd wheels, built to defeat shortest-path heuristics)."""
     inst = read_stp(steinlib_dir() / "steinlib" / "SP" / "w13c29.stp")
+    nx_cost = cost_of(nx_steiner_tree(inst.graph, inst.terminals))
     default = steiner_tree(inst.graph, inst.terminals)
-    longer = steiner_tree(inst.graph, inst.terminals, time_limit_s=1.0)
-    assert_steiner_tree(longer, inst.graph, inst.terminals)
-    assert cost_of(longer) <= cost_of(default)
-    assert cost_of(longer) < cost_of(nx_steiner_tree(inst.graph, inst.terminals))
+    assert_steiner_tree(default, inst.graph, inst.terminals)
+    assert cost_of(default) < nx_cost
+    # The default mode counts work, not time: the same seed gives the same tree.
+    again = steiner_tree(inst.graph, inst.terminals)
+    assert sorted(map(sorted, again.edges())) == sorted(map(sorted, default.edges()))
+    limited = steiner_tree(inst.graph, inst.terminals, time_limit_s=0.5)
+    assert_steiner_tree(limited, inst.graph, inst.terminals)
+    assert cost_of(limited) < nx_cost
