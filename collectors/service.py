@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from collectors.metrics import Metrics
 from fonet.monitoring import record_poll, rollup_and_prune, update_link_states
+from fonet.noc.alarms import process_changes
 from fonet.store import transaction
 from fonet.telemetry import DevicePoll, HealthThresholds
 
@@ -56,6 +57,7 @@ class StoreSink:
             changes = update_link_states(s, interval_s=self.interval_s,
                                          thresholds=self.thresholds)
             now = datetime.now(UTC)
+            process_changes(s, changes, now=now, devices=[poll.name])
             if (now - self._last_rollup).total_seconds() >= 300:
                 rollup_and_prune(s, retention_s=self.retention_s, now=now)
                 self._last_rollup = now
