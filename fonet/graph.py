@@ -53,3 +53,27 @@ def route_graph(session: Session, *, geometry: bool = False) -> nx.Graph:
 def site_nodes(g: nx.Graph) -> dict[int, int]:
     """Map site id to its route node id in a graph from :func:`route_graph`."""
     return {d["site_id"]: n for n, d in g.nodes(data=True) if d.get("site_id") is not None}
+
+
+def annotate_link_states(g: nx.Graph, session: Session) -> nx.Graph:
+    """Put the live state of every link on the route edges its spans ride.
+
+    Each such edge gets ``link_states``: ``{link name: state}``; the graph is changed in place
+    and returned.
+    """
+    from fonet.store.models import Link, LinkSpan, Span
+    from fonet.store.observed import LinkState
+
+    rows = session.execute(
+        select(Link.name, LinkState.state, Span.route_edge_id)
+        .join(LinkState, LinkState.link_id == Link.id)
+        .join(LinkSpan, LinkSpan.link_id == Link.id)
+        .join(Span, Span.id == LinkSpan.span_id)
+    )
+    by_edge: dict[int, dict[str, str]] = {}
+    for name, state, edge_id in rows:
+        by_edge.setdefault(edge_id, {})[name] = state
+    for _, _, d in g.edges(data=True):
+        if d["edge_id"] in by_edge:
+            d["link_states"] = by_edge[d["edge_id"]]
+    return g

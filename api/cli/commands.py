@@ -5,6 +5,7 @@ from api.cli import (
     data_cmd,
     export_cmd,
     inventory_cmd,
+    noc_cmd,
     plan_cmd,
     snmp_cmd,
     steiner_cmd,
@@ -14,5 +15,6 @@ inventory_cmd.register(app)
 plan_cmd.register(app)
 steiner_cmd.register(app)
 snmp_cmd.register(app)
+noc_cmd.register(app)
 export_cmd.register(app)
 data_cmd.register(app)

@@ -173,6 +173,7 @@ def poll(
     from collectors.client import poll_once
     from fonet.devices import device_targets
     from fonet.monitoring import record_poll, update_link_states
+    from fonet.noc.alarms import process_changes
     from fonet.store import require_current, transaction
 
     eng = engine()
@@ -183,6 +184,7 @@ def poll(
     with transaction(eng) as s:
         results = [record_poll(s, p) for p in polls]
         changes = update_link_states(s, interval_s=interval_s)
+        process_changes(s, changes)
     if as_json:
         print_json({"devices": results, "link_changes": changes})
         return
@@ -201,8 +203,13 @@ def collectors_run(
                                                           "127.0.0.1:PORT.")] = None,
     retention_h: Annotated[float, typer.Option(help="Keep raw samples this many hours, then "
                                                     "five-minute rollups.")] = 48.0,
+    timeout_s: Annotated[float, typer.Option("--timeout", help="Seconds to wait per answer.")
+                         ] = 1.0,
+    retries: Annotated[int, typer.Option(help="Re-sends after a timeout.")] = 1,
 ) -> None:
     """Poll every device on its own schedule until Ctrl-C, keeping link states current."""
+    from collectors.backoff import Backoff
+    from collectors.client import SnmpClient
     from collectors.metrics import Metrics
     from collectors.scheduler import run_forever
     from collectors.service import StoreSink
@@ -210,6 +217,8 @@ def collectors_run(
     from fonet.store import require_current, transaction
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    for noisy in ("alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     eng = engine()
     require_current(eng)
     with transaction(eng) as s:
@@ -224,7 +233,8 @@ def collectors_run(
     sink = StoreSink(eng, interval_s=interval_s, metrics=metrics,
                      retention_s=retention_h * 3600)
     err_console.print(f"Polling {len(targets)} devices every {interval_s:g} s; Ctrl-C stops.")
-    run_forever(targets, sink, interval_s=interval_s)
+    client = SnmpClient(timeout_s=timeout_s, retries=retries, backoff=Backoff(base_s=interval_s))
+    run_forever(targets, sink, interval_s=interval_s, client=client)
     err_console.print("Stopped.")
 
 
