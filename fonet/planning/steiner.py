@@ -51,9 +51,12 @@ class TerminalsUnreachableError(ValueError):
 
 #: Default work budget in elementary search steps: per node and edge, per terminal and
 #: square root of the number of nodes, floor.
-STEPS_PER_ELEMENT = 10.0
-STEPS_PER_TERMINAL_ROOT_NODE = 10.0
-MIN_STEPS = 300.0
+STEPS_PER_ELEMENT = 25.0
+STEPS_PER_TERMINAL_ROOT_NODE = 25.0
+#: Terminals beyond this many add no budget: each start of the search already costs one
+#: shortest-path search per terminal, so more terminals mean fewer starts, not more time.
+BUDGET_TERMINAL_CAP = 50
+MIN_STEPS = 750.0
 #: Wall-clock safety net of the default mode, in seconds: per node and edge, per
 #: terminal, floor.
 SECONDS_PER_ELEMENT = 5e-4
@@ -89,7 +92,7 @@ def default_budget(n_nodes: int, n_edges: int, n_terminals: int, start: float) -
     steps = (
         MIN_STEPS
         + STEPS_PER_ELEMENT * size
-        + STEPS_PER_TERMINAL_ROOT_NODE * n_nodes**0.5 * n_terminals
+        + STEPS_PER_TERMINAL_ROOT_NODE * n_nodes**0.5 * min(n_terminals, BUDGET_TERMINAL_CAP)
     )
     return Budget(start + seconds, max_steps=steps)
 
@@ -179,7 +182,7 @@ def _plan(
     g = reduce_graph(len(labels), edges, group)
     if time_limit_s is None or exact:
         budget = default_budget(len(labels), len(edges), len(group), t0)
-        tree = search(g, budget=budget, seed=seed, max_idle=4)
+        tree = search(g, budget=budget, seed=seed, max_idle=6)
     else:
         tree = search(g, budget=Budget(t0 + time_limit_s), seed=seed, max_idle=None)
     red_edges = [(u, v) for u, nb in tree.items() for v in nb if u < v]
