@@ -114,43 +114,23 @@ def load_regency(session: Session, records: RegencyRecords) -> dict[str, int]:
     session.add_all(_area_row(k) for k in records.kecamatan)
     session.add_all(_area_row(v) for v in records.villages)
     kec_by_code = {k.code: k for k in records.kecamatan}
-    sites: list[Site] = []
-    for v in records.villages:
-        kec = kec_by_code[v.parent_code] if v.parent_code else None
-        inner = v.inner_point or v.geometry.representative_point()
-        sites.append(
-            Site(
-                code=f"VO-{v.code}",
-                name=f"Kantor {'Kelurahan' if v.village_type == 'kelurahan' else 'Desa'} {v.name}",
-                kind="village_office",
-                lon=inner.x,
-                lat=inner.y,
-                village_code=v.code,
-                village_code_bps=v.code_bps,
-                kecamatan_code=v.parent_code,
-                kecamatan_code_bps=kec.code_bps if kec else None,
-                location_source="approximate",
-                attrs={"placed_at": "village inner point"},
-            )
-        )
+
+    def office(code: str, name: str, kind: str, host: AreaRecord, kec: AreaRecord,
+               placed_at: str) -> Site:
+        inner = host.inner_point or host.geometry.representative_point()
+        return Site(code=code, name=name, kind=kind, lon=inner.x, lat=inner.y,
+                    village_code=host.code, village_code_bps=host.code_bps,
+                    kecamatan_code=kec.code, kecamatan_code_bps=kec.code_bps,
+                    location_source="approximate", attrs={"placed_at": placed_at})
+
+    sites = [office(f"VO-{v.code}",
+                    f"Kantor {'Kelurahan' if v.village_type == 'kelurahan' else 'Desa'} {v.name}",
+                    "village_office", v, kec_by_code[v.parent_code], "village inner point")
+             for v in records.villages]
     for k in records.kecamatan:
         host = kecamatan_office_village(k, records.villages)
-        inner = host.inner_point or host.geometry.representative_point()
-        sites.append(
-            Site(
-                code=f"KO-{k.code}",
-                name=f"Kantor Kecamatan {k.name}",
-                kind="kecamatan_office",
-                lon=inner.x,
-                lat=inner.y,
-                village_code=host.code,
-                village_code_bps=host.code_bps,
-                kecamatan_code=k.code,
-                kecamatan_code_bps=k.code_bps,
-                location_source="approximate",
-                attrs={"placed_at": f"inner point of {host.name}"},
-            )
-        )
+        sites.append(office(f"KO-{k.code}", f"Kantor Kecamatan {k.name}", "kecamatan_office",
+                            host, k, f"inner point of {host.name}"))
     session.add_all(sites)
     session.flush()
     locator = AreaLocator.from_session(session)
