@@ -13,6 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 setup: $(VENV)/.installed  ## create the virtual environment and install fonet
+	[ api/static/node_modules/.package-lock.json -nt api/static/package-lock.json ] || npm ci --prefix api/static --no-audit --no-fund
 
 system-deps:  ## Debian packages the tests use (snmpd, snmp tools, GDAL, poppler)
 	bash scripts/install-system-deps.sh

@@ -48,7 +48,6 @@ class StoreSink:
         self.retention_s = retention_s
         self._lock = asyncio.Lock()
         self._last_rollup = datetime.now(UTC)
-        self.changes: list[dict[str, Any]] = []
 
     def store(self, poll: DevicePoll) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Store one poll and re-evaluate link states (synchronously)."""
@@ -76,7 +75,6 @@ class StoreSink:
         for c in changes:
             log.info("link %s: %s -> %s %s", c["link"], c["from"], c["to"],
                      "; ".join(c["reasons"]))
-        self.changes.extend(changes)
         if self.metrics is not None:
             self.metrics.observe_poll(result)
             for c in changes:

@@ -7,6 +7,7 @@ from api.cli import (
     inventory_cmd,
     noc_cmd,
     plan_cmd,
+    serve_cmd,
     snmp_cmd,
     steiner_cmd,
 )
@@ -17,4 +18,5 @@ steiner_cmd.register(app)
 snmp_cmd.register(app)
 noc_cmd.register(app)
 export_cmd.register(app)
+serve_cmd.register(app)
 data_cmd.register(app)

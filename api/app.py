@@ -1,0 +1,203 @@
+"""The HTTP service: ``create_app(settings)`` builds the FastAPI application.
+
+The application serves the REST API under ``/api/v1``, OpenAPI at ``/docs``, ``GET /healthz``,
+the web map at ``/map/``, and runs, in the same process, the SNMP collectors' scheduler (when
+the store has devices) and the live event hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from api import problems
+from api.events import EventHub
+from fonet.config import Settings
+from fonet.store import make_engine, reader, require_current
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).with_name("static")
+VENDOR_LEAFLET = STATIC_DIR / "node_modules" / "leaflet" / "dist" / "leaflet.js"
+API_PREFIX = "/api/v1"
+
+
+class ServiceSettings(Settings):
+    """Settings of ``fonet serve`` (``FONET_*`` variables), on top of the store's.
+
+    Attributes
+    ----------
+    basemap_url
+        Tile URL template for the map's basemap (``FONET_BASEMAP_URL``, e.g.
+        ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``); without it the regency's
+        boundary, kecamatan and villages are the base.
+    basemap_attribution
+        Attribution shown with the basemap.
+    poll_interval_s
+        Seconds between SNMP polls of each device (``FONET_POLL_INTERVAL_S``).
+    collectors
+        Run the collectors' scheduler in the service when devices exist.
+    events_interval_s
+        How often the event stream looks for new changes in the store.
+    max_body_bytes
+        Largest request body accepted; larger ones get 413.
+    """
+
+    basemap_url: str | None = None
+    basemap_attribution: str = ""
+    poll_interval_s: float = 60.0
+    collectors: bool = True
+    events_interval_s: float = 0.3
+    max_body_bytes: int = 1_048_576
+
+
+class Collectors:
+    """The collectors' :class:`~collectors.scheduler.PollScheduler`, run inside the service.
+
+    Started at startup when the store has devices, and restarted when devices are added or
+    removed through the API.
+    """
+
+    def __init__(self, engine: Engine, *, interval_s: float, enabled: bool = True) -> None:
+        self.engine = engine
+        self.interval_s = interval_s
+        self.enabled = enabled
+        self.scheduler: Any = None
+        self.sink: Any = None
+        self.devices = 0
+        self._lock = asyncio.Lock()
+
+    def _targets(self) -> list[Any]:
+        from fonet.devices import device_targets
+
+        with reader(self.engine) as s:
+            return device_targets(s)
+
+    async def start(self) -> None:
+        """Start polling every device (nothing when there are none or when disabled)."""
+        if not self.enabled:
+            return
+        from collectors.scheduler import PollScheduler
+        from collectors.service import StoreSink
+
+        targets = await asyncio.to_thread(self._targets)
+        self.devices = len(targets)
+        if not targets:
+            return
+        self.sink = StoreSink(self.engine, interval_s=self.interval_s)
+        self.scheduler = PollScheduler(targets, self.sink, interval_s=self.interval_s)
+        self.scheduler.start()
+        log.info("polling %d devices every %g s", len(targets), self.interval_s)
+
+    async def stop(self) -> None:
+        """Stop polling, letting running polls finish."""
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+            self.scheduler = None
+
+    async def reload(self) -> None:
+        """Restart with the devices now in the store."""
+        async with self._lock:
+            await self.stop()
+            await self.start()
+
+    def info(self) -> dict[str, Any]:
+        """Whether polling runs, how many devices, how often."""
+        return {"enabled": self.enabled, "running": self.scheduler is not None,
+                "devices": self.devices, "interval_s": self.interval_s}
+
+
+def features() -> dict[str, bool]:
+    """Which optional parts are installed: alarms and impact (``fonet.noc``), exports."""
+    def has(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            return False
+
+    noc = has("fonet.noc")
+    return {"alarms": noc, "impact": noc, "exports": has("gis.export"),
+            "map": VENDOR_LEAFLET.is_file()}
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    engine: Engine = app.state.engine
+    await asyncio.to_thread(require_current, engine)
+    hub: EventHub = app.state.events
+    await hub.start()
+    collectors: Collectors = app.state.collectors
+    try:
+        await collectors.start()
+    except Exception:
+        log.exception("the collectors could not start; the service runs without polling")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await collectors.stop()
+        await hub.stop()
+        engine.dispose()
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """Build the service.
+
+    Parameters
+    ----------
+    settings
+        Service settings; read from the environment when ``None``.
+
+    Returns
+    -------
+    FastAPI
+        The application; its lifespan checks the store, starts the event hub and the
+        collectors, and stops them at shutdown.
+    """
+    from api.routers import ROUTERS
+
+    settings = settings or ServiceSettings()
+    app = FastAPI(
+        title="fonet",
+        version="1.0",
+        summary="Fibre-optic network planning and monitoring for Kabupaten Mojokerto",
+        description=(
+            "Sites, the route graph, plans, routes, coverage, devices, links with live state "
+            "and live events. Send `Authorization: Bearer TOKEN` (create tokens with `fonet "
+            "tokens create --role ROLE`). Roles: `viewer` reads; `engineer` also plans, edits "
+            "sites and asks routes; `admin` also manages devices, credentials and tokens. Map "
+            "layers are RFC 7946 GeoJSON (EPSG:4326); errors are RFC 9457 problem details."),
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.db_url)
+    app.state.events = EventHub(app.state.engine, interval_s=settings.events_interval_s)
+    app.state.collectors = Collectors(app.state.engine, interval_s=settings.poll_interval_s,
+                                      enabled=settings.collectors)
+    app.state.cache = {}
+    app.state.features = features()
+    problems.install(app)
+    app.add_middleware(problems.BodyLimit, max_bytes=settings.max_body_bytes)
+    for router, prefix in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX if prefix else "")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/map/")
+
+    if not app.state.features["map"]:
+        log.warning("the web map's Leaflet files are missing (%s): run `make setup` or "
+                    "`npm ci --prefix api/static`", VENDOR_LEAFLET)
+    app.mount("/map", StaticFiles(directory=STATIC_DIR, html=True), name="map")
+    return app

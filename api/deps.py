@@ -1,0 +1,157 @@
+"""Dependencies of the routes, as ``Annotated`` aliases: the store, the caller and its role.
+
+``Reader`` is a read session; write routes take ``Store`` (the engine) and open one
+:func:`fonet.store.transaction` so that a request is stored whole or not at all. ``Viewer``,
+``Engineer`` and ``Admin`` authenticate the ``Authorization: Bearer TOKEN`` header and check
+the role: no or unknown token is 401, a role that may not is 403.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from api.auth import Principal, hash_token, verify_token
+from api.problems import Problem
+from fonet.store import transaction
+
+if TYPE_CHECKING:
+    from api.app import ServiceSettings
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `fonet tokens create`.")
+
+
+def get_engine(request: Request) -> Engine:
+    """Return the store's engine."""
+    return request.app.state.engine
+
+
+def get_settings(request: Request) -> ServiceSettings:
+    """Return the service settings."""
+    return request.app.state.settings
+
+
+async def get_session(engine: Annotated[Engine, Depends(get_engine)]
+                      ) -> AsyncIterator[Session]:
+    """Yield a read session, closed after the response.
+
+    The session connects when first used (in the handler's worker thread) and is closed on
+    the event loop as soon as the handler returns (``scope="function"``), before the answer
+    is serialised: closing never waits for a free worker thread, so a busy service cannot
+    deadlock with every worker waiting for a pooled connection that only a closing session
+    would give back.
+    """
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+Store = Annotated[Engine, Depends(get_engine)]
+READERS = 10
+"""Read sessions open at once; with :data:`AUTHENTICATING` and the event hub's one, this
+stays within the store's connection pool (5 + 10 overflow), so no worker thread ever waits
+for a connection (requests over the limit wait on the event loop instead)."""
+AUTHENTICATING = 3
+
+Reader = Annotated[Session, Depends(get_session, scope="function", max_concurrency=READERS)]
+SettingsDep = Annotated["ServiceSettings", Depends(get_settings)]
+
+
+TOKEN_CACHE_S = 5.0
+"""A verified token is trusted this long without reading the store again; a token revoked by
+another process (`fonet tokens revoke`) is refused at most this much later."""
+_tokens: dict[str, tuple[float, Principal]] = {}
+
+
+def _verified(engine: Engine, token: str) -> Principal | None:
+    key = hash_token(token)
+    now = time.monotonic()
+    hit = _tokens.get(key)
+    if hit is not None and now - hit[0] < TOKEN_CACHE_S:
+        return hit[1]
+    with transaction(engine) as session:
+        who = verify_token(session, token)
+    if who is None:
+        _tokens.pop(key, None)
+        return None
+    if len(_tokens) > 10_000:
+        _tokens.clear()
+    _tokens[key] = (now, who)
+    return who
+
+
+def forget_tokens() -> None:
+    """Drop every verified token from the cache (after a revocation in this process)."""
+    _tokens.clear()
+
+
+def current_principal(
+    engine: Store,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Authenticate the bearer token; 401 when missing, unknown or revoked."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="fonet"'}
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Problem(401, "this resource needs an API token: send 'Authorization: Bearer "
+                           "TOKEN' (create one with `fonet tokens create`)", headers=challenge)
+    who = _verified(engine, credentials.credentials)
+    if who is None:
+        raise Problem(401, "the API token is unknown or revoked",
+                      headers={"WWW-Authenticate": 'Bearer realm="fonet", '
+                                                   'error="invalid_token"'})
+    return who
+
+
+_principal = Depends(current_principal, max_concurrency=AUTHENTICATING)
+
+
+def require_role(role: str) -> Callable[..., Principal]:
+    """Build a dependency that lets through callers whose role includes ``role``."""
+
+    def check(who: Annotated[Principal, _principal]) -> Principal:
+        if not who.allows(role):
+            raise Problem(403, f"the token {who.name!r} has role {who.role!r}; this needs "
+                               f"{role!r} or above")
+        return who
+
+    check.__name__ = f"require_{role}"
+    return check
+
+
+Viewer = Annotated[Principal, Depends(require_role("viewer"))]
+Engineer = Annotated[Principal, Depends(require_role("engineer"))]
+Admin = Annotated[Principal, Depends(require_role("admin"))]
+
+
+MAX_ID = 2**63 - 1
+"""Largest row id the store's integer keys hold."""
+
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="Row id.")]
+"""A row id in a path."""
+
+
+class PageParams:
+    """``limit`` and ``offset`` of a paginated list."""
+
+    def __init__(self, limit: Annotated[int, Query(ge=1, le=1000, description="Items per "
+                                                                              "page.")] = 100,
+                 offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to "
+                                                                               "skip.")] = 0
+                 ) -> None:
+        self.limit = limit
+        self.offset = offset
+
+    def page(self, items: list[Any], total: int) -> dict[str, Any]:
+        """Wrap one page of ``items`` with the total and the window."""
+        return {"items": items, "total": total, "limit": self.limit, "offset": self.offset}
+
+
+Paging = Annotated[PageParams, Depends()]

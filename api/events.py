@@ -1,0 +1,240 @@
+"""Live events over Server-Sent Events: link-state changes and alarm changes.
+
+One :class:`EventHub` per service polls the store every ``interval_s`` (0.3 s by default) for
+new :class:`~fonet.store.observed.LinkStateChange` rows (by id) and for raised, acknowledged or
+cleared :class:`~fonet.store.observed.Alarm` rows, whoever wrote them (this process's
+collectors or another process), and fans them out to every connected client.
+
+Events (``event:`` field) are ``link_state`` and ``alarm``, their data one JSON object; each
+has an ``id`` of the form ``L<link change id>.A<alarm id>`` so that a client reconnecting with
+``Last-Event-ID`` is sent the link changes it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine, false, func, or_, select
+
+from api.deps import Viewer
+from fonet.store import reader
+from fonet.store.models import Link
+from fonet.store.observed import Alarm, LinkStateChange
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_S = 15.0
+QUEUE_SIZE = 1000
+
+
+def _iso(t: datetime | None) -> str | None:
+    if t is None:
+        return None
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).isoformat()
+
+
+def alarm_info(a: Alarm) -> dict[str, Any]:
+    """Public description of an alarm."""
+    return {"id": a.id, "key": a.key, "kind": a.kind, "severity": a.severity,
+            "object_type": a.object_type, "object_name": a.object_name, "message": a.message,
+            "details": a.details or {}, "raised_at": _iso(a.raised_at),
+            "cleared_at": _iso(a.cleared_at), "duration_s": a.duration_s,
+            "acknowledged_by": a.acknowledged_by, "acknowledged_at": _iso(a.acknowledged_at),
+            "ack_comment": a.ack_comment, "parent_id": a.parent_id}
+
+
+def change_info(c: LinkStateChange, link_name: str) -> dict[str, Any]:
+    """Public description of a link-state change."""
+    return {"change_id": c.id, "link_id": c.link_id, "link": link_name, "from": c.from_state,
+            "to": c.to_state, "reasons": c.reasons or [], "at": _iso(c.at)}
+
+
+class EventHub:
+    """Polls the store for link-state and alarm changes and hands them to subscribers.
+
+    Parameters
+    ----------
+    engine
+        The store.
+    interval_s
+        How often to look for changes.
+    """
+
+    def __init__(self, engine: Engine, *, interval_s: float = 0.3) -> None:
+        self.engine = engine
+        self.interval_s = interval_s
+        self.last_change_id = 0
+        self.last_alarm_id = 0
+        self._alarm_sig: dict[int, tuple[Any, Any]] = {}
+        self._subs: set[asyncio.Queue] = set()
+        self._task: asyncio.Task | None = None
+
+    @property
+    def cursor(self) -> str:
+        """The id of the newest event seen."""
+        return f"L{self.last_change_id}.A{self.last_alarm_id}"
+
+    def _init_cursor(self) -> None:
+        with reader(self.engine) as s:
+            self.last_change_id = s.scalar(select(func.max(LinkStateChange.id))) or 0
+            self.last_alarm_id = s.scalar(select(func.max(Alarm.id))) or 0
+            self._alarm_sig = {a.id: (a.acknowledged_at, a.cleared_at) for a in
+                               s.scalars(select(Alarm).where(Alarm.cleared_at.is_(None)))}
+
+    async def start(self) -> None:
+        """Start polling (inside the running loop)."""
+        await asyncio.to_thread(self._init_cursor)
+        self._task = asyncio.create_task(self._run(), name="fonet-events")
+
+    async def stop(self) -> None:
+        """Stop polling and end every stream."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for q in list(self._subs):
+            q.put_nowait(None)
+
+    def subscribe(self) -> asyncio.Queue:
+        """Return a queue that receives ``(event, id, data)`` tuples (``None`` at the end)."""
+        q: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
+        self._subs.add(q)
+        return q
+
+    def unsubscribe(self, q: asyncio.Queue) -> None:
+        """Stop delivering to ``q``."""
+        self._subs.discard(q)
+
+    @property
+    def subscribers(self) -> int:
+        """How many clients are connected."""
+        return len(self._subs)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                events = await asyncio.to_thread(self.poll)
+            except Exception:  # a locked or vanished store must not end the stream
+                log.exception("could not read events from the store")
+                events = []
+            for ev in events:
+                for q in list(self._subs):
+                    try:
+                        q.put_nowait(ev)
+                    except asyncio.QueueFull:  # a client that does not read is dropped
+                        self._subs.discard(q)
+                        with contextlib.suppress(asyncio.QueueFull):
+                            q.get_nowait()
+                            q.put_nowait(None)
+            await asyncio.sleep(self.interval_s)
+
+    def poll(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Read the changes stored since the last call (synchronously)."""
+        out: list[tuple[str, str, dict[str, Any]]] = []
+        with reader(self.engine) as s:
+            rows = s.execute(select(LinkStateChange, Link.name)
+                             .join(Link, Link.id == LinkStateChange.link_id)
+                             .where(LinkStateChange.id > self.last_change_id)
+                             .order_by(LinkStateChange.id).limit(5000)).all()
+            for c, name in rows:
+                self.last_change_id = c.id
+                out.append(("link_state", self.cursor, change_info(c, name)))
+            tracked = list(self._alarm_sig)
+            alarms = s.scalars(select(Alarm).where(or_(
+                Alarm.cleared_at.is_(None), Alarm.id > self.last_alarm_id,
+                Alarm.id.in_(tracked) if tracked else false())).order_by(Alarm.id)).all()
+            sig: dict[int, tuple[Any, Any]] = {}
+            for a in alarms:
+                now = (a.acknowledged_at, a.cleared_at)
+                before = self._alarm_sig.get(a.id)
+                change = None
+                if a.id > self.last_alarm_id and before is None:
+                    change = "raised" if a.cleared_at is None else "cleared"
+                    self.last_alarm_id = a.id
+                elif before is not None and before != now:
+                    change = "cleared" if a.cleared_at is not None and before[1] is None \
+                        else "acknowledged" if a.acknowledged_at != before[0] else "updated"
+                if change:
+                    out.append(("alarm", self.cursor, {"change": change,
+                                                       "alarm": alarm_info(a)}))
+                if a.cleared_at is None:
+                    sig[a.id] = now
+            self._alarm_sig = sig
+        return out
+
+    def missed_changes(self, since_change_id: int) -> list[tuple[str, str, dict[str, Any]]]:
+        """Link changes after ``since_change_id`` up to the hub's cursor (for reconnects)."""
+        with reader(self.engine) as s:
+            rows = s.execute(select(LinkStateChange, Link.name)
+                             .join(Link, Link.id == LinkStateChange.link_id)
+                             .where(LinkStateChange.id > since_change_id,
+                                    LinkStateChange.id <= self.last_change_id)
+                             .order_by(LinkStateChange.id).limit(1000)).all()
+        return [("link_state", f"L{c.id}.A{self.last_alarm_id}", change_info(c, name))
+                for c, name in rows]
+
+
+def _frame(event: str, eid: str, data: dict[str, Any]) -> bytes:
+    return (f"event: {event}\nid: {eid}\ndata: {json.dumps(data, default=str)}\n\n"
+            ).encode()
+
+
+def _parse_last_id(value: str | None) -> int | None:
+    if not value or not value.startswith("L"):
+        return None
+    head = value[1:].split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+router = APIRouter(tags=["live"])
+
+
+@router.get("/events", summary="Live link-state and alarm changes (Server-Sent Events)",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "An endless stream of `link_state` and `alarm` "
+                                            "events."}})
+async def events(
+    request: Request, who: Viewer,
+    last_event_id: str | None = Header(default=None, alias="Last-Event-ID"),
+) -> StreamingResponse:
+    """Stream link-state and alarm changes as they are stored (within about a second).
+
+    The stream opens with a `hello` event carrying the current cursor; a comment line is sent
+    every 15 s to keep proxies from closing it.
+    """
+    hub: EventHub = request.app.state.events
+    queue = hub.subscribe()
+    since = _parse_last_id(last_event_id)
+    missed = await asyncio.to_thread(hub.missed_changes, since) if since is not None else []
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            yield b"retry: 2000\n\n"
+            yield _frame("hello", hub.cursor, {"cursor": hub.cursor, "role": who.role})
+            for ev in missed:
+                yield _frame(*ev)
+            while True:
+                try:
+                    ev = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_S)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield b": keepalive\n\n"
+                    continue
+                if ev is None:
+                    return
+                yield _frame(*ev)
+        finally:
+            hub.unsubscribe(queue)
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,129 @@
+"""Links with their live state, as JSON and GeoJSON, and the NOC's state in one answer."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import select
+
+from api.deps import MAX_ID, Paging, Reader, Viewer
+from api.events import alarm_info
+from api.geojson import (
+    GeoJSONResponse,
+    collection,
+    feature,
+    geometry,
+    json_bytes,
+    link_geometries,
+    link_rows,
+)
+from fonet.store.models import Device, Interface, Site
+from fonet.store.observed import Alarm
+
+router = APIRouter(tags=["links"])
+
+State = Literal["up", "down", "degraded", "unknown"]
+PlanQ = Annotated[int | None, Query(ge=1, le=MAX_ID,
+                                    description="Only the links of this plan.")]
+MonitoredQ = Annotated[bool | None, Query(description="Only links with (true) or without "
+                                                      "(false) an interface attached.")]
+StateQ = Annotated[State | None, Query(description="Only links in this live state.")]
+
+
+def _iso(t: datetime | None) -> str | None:
+    if t is None:
+        return None
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).isoformat()
+
+
+def _names(session: Any, rows: list[Any]) -> tuple[dict[int, str], dict[int, str]]:
+    site_ids = {x for r in rows for x in (r.a_site_id, r.z_site_id) if x}
+    if_ids = {x for r in rows for x in (r.a_interface_id, r.z_interface_id) if x}
+    sites = {}
+    for chunk in range(0, len(site_ids), 500):
+        ids = sorted(site_ids)[chunk:chunk + 500]
+        sites.update({i: c for i, c in session.execute(select(Site.id, Site.code)
+                                                       .where(Site.id.in_(ids)))})
+    ifaces = {}
+    if if_ids:
+        for iid, dname, iname, idx in session.execute(
+                select(Interface.id, Device.name, Interface.name, Interface.if_index)
+                .join(Device, Device.id == Interface.device_id)
+                .where(Interface.id.in_(if_ids))):
+            ifaces[iid] = f"{dname}:{iname or idx}"
+    return sites, ifaces
+
+
+def link_out(r: Any, sites: dict[int, str], ifaces: dict[int, str]) -> dict[str, Any]:
+    """Return a link row (see :func:`api.geojson.link_rows`) with its live state as JSON."""
+    known = r.state is not None
+    return {"id": r.id, "name": r.name, "plan_id": r.plan_id, "status": r.status,
+            "a_site": sites.get(r.a_site_id), "z_site": sites.get(r.z_site_id),
+            "a_interface": ifaces.get(r.a_interface_id),
+            "z_interface": ifaces.get(r.z_interface_id),
+            "monitored": r.a_interface_id is not None or r.z_interface_id is not None,
+            "state": r.state if known else "unknown",
+            "reasons": (r.reasons or []) if known else ["never evaluated"],
+            "since": _iso(r.since) if known else None,
+            "updated_at": _iso(r.updated_at) if known else None}
+
+
+@router.get("/links", summary="Links with live state")
+def list_links(session: Reader, paging: Paging, _: Viewer, plan_id: PlanQ = None,
+               monitored: MonitoredQ = None, state: StateQ = None) -> dict[str, Any]:
+    """Links (circuits between two interfaces, riding spans), by name, with live state."""
+    rows = link_rows(session, plan_id=plan_id, monitored=monitored, state=state)
+    window = rows[paging.offset:paging.offset + paging.limit]
+    sites, ifaces = _names(session, window)
+    return paging.page([link_out(r, sites, ifaces) for r in window], len(rows))
+
+
+@router.get("/links/geojson", summary="Links with live state, as GeoJSON",
+            response_class=GeoJSONResponse)
+def links_geojson(session: Reader, _: Viewer, plan_id: PlanQ = None,
+                  monitored: MonitoredQ = None, state: StateQ = None) -> GeoJSONResponse:
+    """Each link along its spans (or straight between its end sites), with ``state``."""
+    rows = link_rows(session, plan_id=plan_id, monitored=monitored, state=state)
+    geoms = link_geometries(session, [r.id for r in rows])
+    sites, ifaces = _names(session, rows)
+    feats = [feature(geometry(geoms[r.id]) if r.id in geoms else None,
+                     link_out(r, sites, ifaces), r.id) for r in rows]
+    return GeoJSONResponse(collection(feats))
+
+
+NOC_TTL_S = 1.0
+"""The rendered NOC state is reused this long while no live event arrives."""
+
+
+@router.get("/noc/state", summary="The NOC's state: monitored links and open alarms",
+            response_class=Response,
+            responses={200: {"content": {"application/json": {}},
+                             "description": "`links`, `alarms`, `counts`, `cursor`, `at`."}})
+def noc_state(session: Reader, request: Request, _: Viewer) -> Response:
+    """Every link with an interface attached or a live state, and every open alarm.
+
+    ``cursor`` is the id of the newest live event: a client that then opens
+    `/api/v1/events` with ``Last-Event-ID: cursor`` misses nothing in between. The answer is
+    rendered once for all readers while no event arrives, for up to a second.
+    """
+    cursor = request.app.state.events.cursor
+    cache = request.app.state.cache
+    hit = cache.get("noc")
+    now = time.monotonic()
+    if hit is not None and hit[0] == cursor and now - hit[1] < NOC_TTL_S:
+        return Response(hit[2], media_type="application/json")
+    rows = link_rows(session, observed=True)
+    sites, ifaces = _names(session, rows)
+    alarms = session.execute(select(Alarm.__table__).where(Alarm.cleared_at.is_(None))
+                             .order_by(Alarm.raised_at.desc(), Alarm.id.desc()))
+    counts: dict[str, int] = {"up": 0, "down": 0, "degraded": 0, "unknown": 0}
+    links = [link_out(r, sites, ifaces) for r in rows]
+    for lo in links:
+        counts[lo["state"]] = counts.get(lo["state"], 0) + 1
+    body = json_bytes({"at": datetime.now(UTC).isoformat(), "cursor": cursor, "counts": counts,
+                       "links": links, "alarms": [alarm_info(a) for a in alarms]})
+    cache["noc"] = (cursor, now, body)
+    return Response(body, media_type="application/json")

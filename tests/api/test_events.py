@@ -1,0 +1,161 @@
+"""The live stream: link-state and alarm changes stored by another process reach a connected
+client within a second, over Server-Sent Events from a running ``fonet serve``."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from fonet.store import make_engine, transaction
+from fonet.store.models import Link
+from fonet.store.observed import LinkState, LinkStateChange
+from tests.api import Server, bearer, copy_store, make_tokens, planned_store
+
+
+@pytest.fixture(scope="module")
+def store(regency_db_file, tmp_path_factory):
+    return copy_store(planned_store(regency_db_file), tmp_path_factory.mktemp("events"))
+
+
+@pytest.fixture(scope="module")
+def server(store, tmp_path_factory):
+    srv = Server(store, tmp_path_factory.mktemp("events-serve") / "serve.log")
+    yield srv
+    srv.stop()
+
+
+class Listener:
+    """Reads an event stream in a thread; each event is queued with its arrival time."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.events: queue.Queue = queue.Queue()
+        self.status: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(url, headers), daemon=True)
+        self._thread.start()
+
+    def _run(self, url: str, headers: dict[str, str]) -> None:
+        with httpx.stream("GET", url, headers=headers, timeout=httpx.Timeout(5, read=30)) as r:
+            self.status = r.status_code
+            self.content_type = r.headers.get("content-type", "")
+            event, data, eid = "message", "", None
+            for line in r.iter_lines():
+                if self._stop.is_set():
+                    return
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data += line[5:].strip()
+                elif line.startswith("id:"):
+                    eid = line[3:].strip()
+                elif line == "":
+                    if data:
+                        self.events.put((time.monotonic(), event, eid, json.loads(data)))
+                    event, data, eid = "message", "", None
+
+    def next(self, kind: str, timeout_s: float = 5.0):
+        deadline = time.monotonic() + timeout_s
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {kind!r} event within {timeout_s} s")
+            at, event, eid, data = self.events.get(timeout=left)
+            if event == kind:
+                return at, eid, data
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+def store_change(engine, link_name: str, to: str) -> float:
+    """Store a link-state change the way the collectors do; return when it was committed."""
+    with transaction(engine) as s:
+        link = s.scalar(select(Link).where(Link.name == link_name))
+        state = s.get(LinkState, link.id)
+        now = datetime.now(UTC)
+        s.add(LinkStateChange(link_id=link.id, at=now, from_state=state.state if state else None,
+                              to_state=to, reasons=[f"test: {to}"]))
+        if state is None:
+            s.add(LinkState(link_id=link.id, state=to, reasons=[], since=now, updated_at=now))
+        else:
+            state.state, state.since = to, now
+    return time.monotonic()
+
+
+def test_stream_needs_a_token(server):
+    r = httpx.get(server.base + "/api/v1/events", timeout=5)
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_changes_reach_the_client_within_a_second(server, store):
+    tokens = make_tokens(store)
+    eng = make_engine(store)
+    with transaction(eng) as s:
+        names = list(s.scalars(select(Link.name).order_by(Link.id).limit(2)))
+    listener = Listener(server.base + "/api/v1/events", bearer(tokens["viewer"]))
+    try:
+        _, _, hello = listener.next("hello")
+        assert hello["role"] == "viewer" and listener.content_type.startswith(
+            "text/event-stream")
+        delays = []
+        for i, to in enumerate(["up", "down", "degraded", "up", "down"]):
+            committed = store_change(eng, names[i % 2], to)
+            at, eid, data = listener.next("link_state")
+            assert data["link"] == names[i % 2] and data["to"] == to
+            assert eid == f"L{data['change_id']}.A0"
+            delays.append(at - committed)
+        assert max(delays) < 1.0, delays
+        print(f"link-state change to client: max {max(delays) * 1000:.0f} ms")
+
+        from fonet.noc.alarms import acknowledge, clear_alarm, raise_alarm
+
+        with transaction(eng) as s:
+            alarm, _ = raise_alarm(s, "test:events", kind="link_down", severity="critical",
+                                   object_type="link", object_name=names[0],
+                                   message=f"{names[0]} down", now=datetime.now(UTC))
+            alarm_id = alarm.id
+        committed = time.monotonic()
+        at, eid, data = listener.next("alarm")
+        assert data["change"] == "raised" and data["alarm"]["id"] == alarm_id
+        assert at - committed < 1.0
+        with transaction(eng) as s:
+            acknowledge(s, alarm_id, user="noc", comment="crew sent")
+        assert listener.next("alarm")[2]["change"] == "acknowledged"
+        with transaction(eng) as s:
+            clear_alarm(s, "test:events", now=datetime.now(UTC))
+        _, _, data = listener.next("alarm")
+        assert data["change"] == "cleared" and data["alarm"]["cleared_at"]
+    finally:
+        listener.close()
+        eng.dispose()
+
+
+def test_reconnect_gets_what_it_missed(server, store):
+    tokens = make_tokens(store)
+    eng = make_engine(store)
+    with transaction(eng) as s:
+        name = s.scalar(select(Link.name).order_by(Link.id.desc()).limit(1))
+    first = Listener(server.base + "/api/v1/events", bearer(tokens["viewer"]))
+    _, cursor, _ = first.next("hello")
+    first.close()
+    store_change(eng, name, "down")
+    store_change(eng, name, "up")
+    time.sleep(0.8)  # both changes are in the hub's past now
+    again = Listener(server.base + "/api/v1/events",
+                     {**bearer(tokens["viewer"]), "Last-Event-ID": cursor})
+    try:
+        again.next("hello")
+        got = [again.next("link_state")[2]["to"], again.next("link_state")[2]["to"]]
+        assert got == ["down", "up"]
+    finally:
+        again.close()
+        eng.dispose()
+    health = httpx.get(server.base + "/healthz", timeout=5).json()
+    assert health["events"]["cursor"].startswith("L")
