@@ -76,6 +76,17 @@ class SnmpClient(BulkReader):
     def _started(self) -> None:
         self._semaphore = asyncio.Semaphore(self._concurrency)
 
+    async def prepare(self, targets: Iterable[DeviceTarget]) -> None:
+        """Set every target up in the SNMP engine before the first poll.
+
+        pysnmp rebuilds its community and transport lookup maps whenever a target is added;
+        adding them all before polling builds the maps once instead of once per new target,
+        which makes the first poll cycle of a few hundred devices several times cheaper.
+        """
+        self._bind()
+        for target in targets:
+            await self._address_name(target)
+
     async def poll_one(self, target: DeviceTarget) -> DevicePoll:
         """Poll one device; never raises for device faults.
 

@@ -114,6 +114,11 @@ class PollScheduler:
             await asyncio.sleep(0)
         if self._running:
             await asyncio.wait(set(self._running), timeout=timeout_s)
+        close = getattr(self.sink, "close", None)
+        if close is not None:  # a sink that batches stores what it still holds
+            result = close()
+            if inspect.isawaitable(result):
+                await result
         self.client.close()
 
 

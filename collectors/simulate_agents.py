@@ -107,27 +107,41 @@ class SnmpsimAgents:
         self.work_dir = Path(work_dir)
         self.ports: list[int] = []
         self.procs: list[subprocess.Popen] = []
+        self.logs: list[Path] = []
 
     def _spawn(self, k: int, port: int) -> subprocess.Popen:
-        log = self.work_dir / f"agent-{k}.log"
+        self.logs[k] = self.work_dir / f"agent-{k}-{port}.log"
         cmd = [_responder(), f"--data-dir={self.data_dirs[k]}",
                f"--cache-dir={self.work_dir / f'cache-{k}'}",
-               f"--agent-udpv4-endpoint={HOST}:{port}", f"--logging-method=file:{log}",
+               f"--agent-udpv4-endpoint={HOST}:{port}", f"--logging-method=file:{self.logs[k]}",
                "--log-level=error"]
         env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
         return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                                 start_new_session=True, preexec_fn=_die_with_parent)
 
+    def _respawn(self, k: int) -> None:
+        """Start agent ``k`` again on another free port (its port was taken meanwhile)."""
+        old = self.procs[k]
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(old.pid, signal.SIGKILL)
+        old.wait()
+        self.ports[k] = _free_udp_port()
+        self.procs[k] = self._spawn(k, self.ports[k])
+
     def start(self, probes: list[DeviceTarget | None] | None = None, *,
               timeout_s: float = 60.0) -> list[int]:
         """Start every agent and wait until each answers; return their ports.
 
+        An agent that exits because its port is in use, or listens but does not answer
+        (another socket took the port between the choice and the bind), is started again on
+        another port, up to three times.
+
         Parameters
         ----------
         probes
-            For each agent, a device (with port 0: the agent's port is filled in) to ask
-            for until it answers; ``None`` waits only for the process to stay up.
+            For each agent, a device (its port is ignored: the agent's is used) to ask for
+            until it answers; ``None`` does not wait.
         timeout_s
             How long to wait for all of them.
 
@@ -142,29 +156,40 @@ class SnmpsimAgents:
         probes = probes or [None] * len(self.data_dirs)
         for k in range(len(self.data_dirs)):
             port = _free_udp_port()
-            self.procs.append(self._spawn(k, port))
             self.ports.append(port)
+            self.logs.append(self.work_dir / f"agent-{k}.log")
+            self.procs.append(self._spawn(k, port))
         deadline = time.monotonic() + timeout_s
-        for k, proc in enumerate(self.procs):
-            while True:
+        for k, probe in enumerate(probes):
+            respawns, listening_since = 0, None
+            while probe is not None:
+                proc = self.procs[k]
+                log = self._log_tail(k)
                 if proc.poll() is not None:
+                    if respawns < 3 and "in use" in log:
+                        respawns += 1
+                        self._respawn(k)
+                        continue
                     raise AgentError(f"snmpsim agent {k} (port {self.ports[k]}) exited with "
-                                     f"{proc.returncode}: {self._log_tail(k)}")
-                probe = probes[k]
-                if probe is None:
-                    break
+                                     f"{proc.returncode}: {log}")
                 target = DeviceTarget(probe.name, HOST, self.ports[k],
                                       community=probe.community, profiles=("if_mib",))
                 if poll_once([target], timeout_s=0.5, retries=0)[0].reachable:
                     break
+                if "Listening at" in log:
+                    listening_since = listening_since or time.monotonic()
+                    if time.monotonic() - listening_since > 8 and respawns < 3:
+                        respawns, listening_since = respawns + 1, None
+                        self._respawn(k)
+                        continue
                 if time.monotonic() > deadline:
                     raise AgentError(f"snmpsim agent {k} (port {self.ports[k]}) did not answer "
-                                     f"in {timeout_s:g} s: {self._log_tail(k)}")
+                                     f"in {timeout_s:g} s: {log}")
                 time.sleep(0.2)
         return self.ports
 
     def _log_tail(self, k: int) -> str:
-        log = self.work_dir / f"agent-{k}.log"
+        log = self.logs[k]
         return log.read_text(errors="replace")[-1500:] if log.exists() else "(no log)"
 
     @property

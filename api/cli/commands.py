@@ -3,6 +3,7 @@
 from api.cli import (
     app,
     data_cmd,
+    demo_cmd,
     export_cmd,
     inventory_cmd,
     noc_cmd,
@@ -12,6 +13,7 @@ from api.cli import (
     steiner_cmd,
 )
 
+demo_cmd.register(app)
 inventory_cmd.register(app)
 plan_cmd.register(app)
 steiner_cmd.register(app)
