@@ -4,7 +4,7 @@ PYTHON ?= python3
 FONET_DATA_DIR ?= $(abspath ../shared/data/mojokerto)
 export FONET_DATA_DIR
 
-.PHONY: setup system-deps demo test lint bench
+.PHONY: setup system-deps demo test bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,10 +18,8 @@ setup: $(VENV)/.installed  ## create the virtual environment and install fonet
 system-deps:  ## Debian packages the tests use (snmpd, snmp tools, GDAL, poppler)
 	bash scripts/install-system-deps.sh
 
-demo: setup  ## load the regency into the default store, show it and plan its backbone
-	$(VENV)/bin/fonet init
-	$(VENV)/bin/fonet summary
-	$(VENV)/bin/fonet plan
+demo: setup  ## the whole regency, planned, simulated and served live (Ctrl-C stops it)
+	$(VENV)/bin/fonet demo
 
 test: setup system-deps  ## run ruff and the whole test suite (starts a local PostgreSQL)
 	$(VENV)/bin/ruff check .
@@ -30,3 +28,4 @@ test: setup system-deps  ## run ruff and the whole test suite (starts a local Po
 bench: setup system-deps  ## run the benchmarks
 	$(VENV)/bin/python benchmarks/steiner.py
 	$(VENV)/bin/python benchmarks/poll.py
+	$(VENV)/bin/python benchmarks/demo.py
