@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from api.cli.common import engine, err_console, handle_errors, print_json
-
-
-class ExportFormat(StrEnum):
-    """Formats of ``fonet export``."""
-
-    gpkg = "gpkg"
-    geojson = "geojson"
-    kml = "kml"
-    csv = "csv"
-    png = "png"
-    pdf = "pdf"
-
-
-class Lang(StrEnum):
-    """Languages of labels and legends."""
-
-    id = "id"
-    en = "en"
+from gis.export import ExportFormat, Lang
 
 
 @handle_errors

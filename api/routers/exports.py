@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import zipfile
-from enum import StrEnum
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -13,26 +12,13 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from api.deps import Id, Store, Viewer
+from gis.export import ExportFormat, Lang
 
 router = APIRouter(tags=["exports"])
 
 
-class Format(StrEnum):
-    """Export formats."""
-
-    gpkg = "gpkg"
-    geojson = "geojson"
-    kml = "kml"
-    csv = "csv"
-    png = "png"
-    pdf = "pdf"
 
 
-class Lang(StrEnum):
-    """Languages of labels and legends."""
-
-    id = "id"
-    en = "en"
 
 
 MEDIA = {"gpkg": "application/geopackage+sqlite3", "kml": "application/vnd.google-earth.kml+xml",
@@ -43,7 +29,7 @@ MEDIA = {"gpkg": "application/geopackage+sqlite3", "kml": "application/vnd.googl
             response_class=FileResponse,
             responses={200: {"content": {v: {} for v in MEDIA.values()},
                              "description": "The file (GeoJSON and CSV come zipped)."}})
-def export(plan_id: Id, fmt: Format, engine: Store, _: Viewer, lang: Lang = Lang.id
+def export(plan_id: Id, fmt: ExportFormat, engine: Store, _: Viewer, lang: Lang = Lang.id
            ) -> FileResponse:
     """Export a plan as `fonet export` does.
 
@@ -56,7 +42,7 @@ def export(plan_id: Id, fmt: Format, engine: Store, _: Viewer, lang: Lang = Lang
     cleanup = BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
     try:
         stem = f"fonet-plan-{plan_id}"
-        if fmt in (Format.geojson, Format.csv):
+        if fmt in (ExportFormat.geojson, ExportFormat.csv):
             out = folder / stem
             out.mkdir()
             result = export_plan(engine, plan_id, fmt.value, out, lang=lang.value)

@@ -19,6 +19,7 @@ png, pdf   the A3 landscape map
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,26 @@ from sqlalchemy import Engine
 from fonet.errors import InputError
 from gis.export.labels import check_lang
 
-FORMATS = ("gpkg", "geojson", "kml", "csv", "png", "pdf")
+
+class ExportFormat(StrEnum):
+    """The formats a plan exports to."""
+
+    gpkg = "gpkg"
+    geojson = "geojson"
+    kml = "kml"
+    csv = "csv"
+    png = "png"
+    pdf = "pdf"
+
+
+class Lang(StrEnum):
+    """Languages of labels and legends."""
+
+    id = "id"
+    en = "en"
+
+
+FORMATS = tuple(f.value for f in ExportFormat)
 
 
 def export_plan(engine: Engine, plan_id: int | None, fmt: str, out: Path | str, *,
