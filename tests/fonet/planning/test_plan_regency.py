@@ -185,3 +185,22 @@ def test_plan_links_ride_contiguous_spans(planned) -> None:  # noqa: ANN001
         backbone = {i for i, sp in spans.items() if sp.role == "backbone"}
         ridden = {x.span_id for lk in links if ":BB" in lk.name for x in lk.spans}
         assert ridden == backbone
+
+
+def test_unreachable_site_is_named_and_the_rest_planned(regency_engine, tmp_path: Path) -> None:
+    """An OPD whose drop is gone cannot be reached: the plan names it and serves the rest."""
+    csv = tmp_path / "opd.csv"
+    csv.write_text(OPD)
+    import_sites(regency_engine, csv)
+    with transaction(regency_engine) as s:
+        site_id = s.scalar(select(m.Site.id).where(m.Site.code == "OPD-DPRD"))
+        node = s.scalar(select(m.RouteNode.id).where(m.RouteNode.site_id == site_id))
+        s.execute(m.RouteEdge.__table__.delete().where(m.RouteEdge.u == node))
+    with transaction(regency_engine) as s:
+        r = run_plan(s, load_profile())
+    assert r["unreachable_sites"] == ["OPD-DPRD"]
+    assert r["opd_connected"] == 2 and r["opd_total"] == 3
+    assert r["villages_connected"] == 304
+    with reader(regency_engine) as s:
+        row = s.get(m.PlanSite, (r["plan_id"], site_id))
+    assert row is not None and not row.connected
