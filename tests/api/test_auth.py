@@ -15,17 +15,7 @@ from api.app import ServiceSettings, create_app
 from fonet.store import make_engine, reader, transaction
 from fonet.store.access import ApiToken
 from fonet.store.models import Device, Plan, Site
-from tests.api import bearer, copy_store, make_tokens, planned_store
-
-
-@pytest.fixture(scope="module")
-def store(regency_db_file, tmp_path_factory):
-    return copy_store(planned_store(regency_db_file), tmp_path_factory.mktemp("auth"))
-
-
-@pytest.fixture(scope="module")
-def tokens(store):
-    return make_tokens(store)
+from tests.api import bearer
 
 
 @pytest.fixture(scope="module")

@@ -16,12 +16,7 @@ from sqlalchemy import select
 from fonet.store import make_engine, transaction
 from fonet.store.models import Link
 from fonet.store.observed import LinkState, LinkStateChange
-from tests.api import Server, bearer, copy_store, make_tokens, planned_store
-
-
-@pytest.fixture(scope="module")
-def store(regency_db_file, tmp_path_factory):
-    return copy_store(planned_store(regency_db_file), tmp_path_factory.mktemp("events"))
+from tests.api import Server, bearer, make_tokens
 
 
 @pytest.fixture(scope="module")

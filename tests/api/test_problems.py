@@ -9,19 +9,11 @@ from sqlalchemy import func, select
 from api.app import ServiceSettings, create_app
 from fonet.store import make_engine, reader
 from fonet.store.models import Device, DeviceSecret, Plan, RouteNode, Site
-from tests.api import bearer, copy_store, make_tokens, planned_store
+from tests.api import bearer
 
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture(scope="module")
-def store(regency_db_file, tmp_path_factory):
-    return copy_store(planned_store(regency_db_file), tmp_path_factory.mktemp("problems"))
-
-
-@pytest.fixture(scope="module")
-def tokens(store):
-    return make_tokens(store)
 
 
 @pytest.fixture(scope="module")

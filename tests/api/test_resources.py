@@ -10,20 +10,12 @@ from sqlalchemy import func, select
 from api.app import ServiceSettings, create_app
 from fonet.store import make_engine, reader
 from fonet.store.models import Area, Link, Site, Span
-from tests.api import bearer, copy_store, make_tokens, planned_store
+from tests.api import bearer
 
 # the regency and 3 km around it, in lon/lat
 LON, LAT = (112.2, 112.75), (-7.9, -7.3)
 
 
-@pytest.fixture(scope="module")
-def store(regency_db_file, tmp_path_factory):
-    return copy_store(planned_store(regency_db_file), tmp_path_factory.mktemp("resources"))
-
-
-@pytest.fixture(scope="module")
-def tokens(store):
-    return make_tokens(store)
 
 
 @pytest.fixture(scope="module")
