@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -20,16 +19,7 @@ from sqlalchemy import select
 from fonet.store import make_engine, reader, transaction
 from fonet.store.models import Link, Site
 from tests.api import Server, copy_store, make_tokens, planned_store
-from tests.collectors.conftest import (
-    IF,
-    SNMPSIM,
-    Snmpsim,
-    free_udp_port,
-    if_rows,
-    snmprec,
-    stop,
-    wait_until_answers,
-)
+from tests.collectors.conftest import IF, if_rows, running_snmpsim, snmprec
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -40,24 +30,10 @@ RED = "#d7191c"
 
 @pytest.fixture(scope="module")
 def agent(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("e2e-snmpsim")
-    data = folder / "data"
-    data.mkdir()
-    (data / f"{COMMUNITY}.snmprec").write_text(snmprec(if_rows(
-        {IF_A: "xe-1/0/1", IF_Z: "xe-1/0/2"}, oper="2:writecache|value=1")))
-    port = free_udp_port()
-    log = folder / "snmpsim.log"
-    proc = subprocess.Popen(
-        [str(SNMPSIM), f"--data-dir={data}", f"--cache-dir={folder / 'cache'}",
-         f"--agent-udpv4-endpoint=127.0.0.1:{port}", f"--logging-method=file:{log}"],
-        env=dict(os.environ, SNMPSIM_ALLOW_ROOT="true"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    sim = Snmpsim(port)
-    try:
-        wait_until_answers(sim.target(COMMUNITY), proc, log)
+    files = {COMMUNITY: snmprec(if_rows({IF_A: "xe-1/0/1", IF_Z: "xe-1/0/2"},
+                                        oper="2:writecache|value=1"))}
+    with running_snmpsim(tmp_path_factory.mktemp("e2e-snmpsim"), files, COMMUNITY) as sim:
         yield sim
-    finally:
-        stop(proc)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -291,27 +293,36 @@ class _Setter:
 _SETTER = _Setter()
 
 
-@pytest.fixture(scope="session")
-def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Snmpsim:
-    folder = tmp_path_factory.mktemp("snmpsim")
+@contextmanager
+def running_snmpsim(folder: Path, files: dict[str, str], probe: str) -> Iterator[Snmpsim]:
+    """Run snmpsim on a free 127.0.0.1 port serving ``files`` (community -> .snmprec text).
+
+    Yields once the ``probe`` community answers; the process is stopped on exit.
+    """
     data = folder / "data"
     data.mkdir()
-    for community, text in device_files().items():
+    for community, text in files.items():
         (data / f"{community}.snmprec").write_text(text)
     port = free_udp_port()
     log = folder / "snmpsim.log"
-    env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
     proc = subprocess.Popen(
         [str(SNMPSIM), f"--data-dir={data}", f"--cache-dir={folder / 'cache'}",
          f"--agent-udpv4-endpoint=127.0.0.1:{port}", f"--logging-method=file:{log}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        env=dict(os.environ, SNMPSIM_ALLOW_ROOT="true"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
     agent = Snmpsim(port)
     try:
-        wait_until_answers(agent.target("grow"), proc, log)
+        wait_until_answers(agent.target(probe), proc, log)
         yield agent
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Snmpsim:
+    with running_snmpsim(tmp_path_factory.mktemp("snmpsim"), device_files(), "grow") as agent:
+        yield agent
 
 
 # -- servers that answer nonsense ---------------------------------------------

@@ -10,9 +10,7 @@ span first while ``fonet impact --live`` names exactly the sites behind it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -34,16 +32,7 @@ from fonet.planning.profile import load_profile
 from fonet.store import make_engine, reader, transaction
 from fonet.store.models import Link, LinkSpan, PlanSite, Site
 
-from .conftest import (
-    IF,
-    SNMPSIM,
-    Snmpsim,
-    free_udp_port,
-    if_rows,
-    snmprec,
-    stop,
-    wait_until_answers,
-)
+from .conftest import IF, if_rows, running_snmpsim, snmprec
 
 
 def store_polls(engine, polls):
@@ -104,39 +93,28 @@ def slice_net(regency_db_file, tmp_path_factory):
             ports[site][index] = f"to-{code[peer]}"
             pair.append((site, index))
         ends[name] = tuple(pair)
-    data = folder / "data"
-    data.mkdir()
-    for site, names in ports.items():
-        (data / f"noc-{site}.snmprec").write_text(
-            snmprec(if_rows(names, oper="2:writecache|value=1")))
-    port = free_udp_port()
-    log = folder / "snmpsim.log"
-    proc = subprocess.Popen(
-        [str(SNMPSIM), f"--data-dir={data}", f"--cache-dir={folder / 'cache'}",
-         f"--agent-udpv4-endpoint=127.0.0.1:{port}", f"--logging-method=file:{log}"],
-        env=dict(os.environ, SNMPSIM_ALLOW_ROOT="true"), stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT)
-    agent = Snmpsim(port)
+    files = {f"noc-{site}": snmprec(if_rows(names, oper="2:writecache|value=1"))
+             for site, names in ports.items()}
+    probe = f"noc-{next(iter(ports))}"
     try:
-        with transaction(engine) as s:
-            for site in ports:
-                add_device(s, f"dev-{code[site]}", "127.0.0.1", port=port,
-                           site_code=code[site], community=f"noc-{site}")
-            targets = device_targets(s)
-        wait_until_answers(targets[0], proc, log)
-        polls = poll_once(targets, timeout_s=2)
-        assert all(p.reachable and not p.error for p in polls)
-        with transaction(engine) as s:
-            for p in polls:
-                record_poll(s, p)
-            for name, ((a, ia), (z, iz)) in ends.items():
-                attach_link(s, name, f"dev-{code[a]}:{ports[a][ia]}",
-                            f"dev-{code[z]}:{ports[z][iz]}", create=False)
-        yield {"engine": engine, "url": url, "agent": agent, "targets": targets,
-               "ends": ends, "riders": riders, "links": links, "code": code,
-               "plan_id": pid, "folder": folder}
+        with running_snmpsim(folder, files, probe) as agent:
+            with transaction(engine) as s:
+                for site in ports:
+                    add_device(s, f"dev-{code[site]}", "127.0.0.1", port=agent.port,
+                               site_code=code[site], community=f"noc-{site}")
+                targets = device_targets(s)
+            polls = poll_once(targets, timeout_s=2)
+            assert all(p.reachable and not p.error for p in polls)
+            with transaction(engine) as s:
+                for p in polls:
+                    record_poll(s, p)
+                for name, ((a, ia), (z, iz)) in ends.items():
+                    attach_link(s, name, f"dev-{code[a]}:{ports[a][ia]}",
+                                f"dev-{code[z]}:{ports[z][iz]}", create=False)
+            yield {"engine": engine, "url": url, "agent": agent, "targets": targets,
+                   "ends": ends, "riders": riders, "links": links, "code": code,
+                   "plan_id": pid, "folder": folder}
     finally:
-        stop(proc)
         engine.dispose()
 
 
