@@ -46,6 +46,10 @@ class ServiceSettings(Settings):
         Attribution shown with the basemap.
     poll_interval_s
         Seconds between SNMP polls of each device (``FONET_POLL_INTERVAL_S``).
+    poll_concurrency
+        Devices polled at the same time (``FONET_POLL_CONCURRENCY``).
+    poll_timeout_s
+        Seconds to wait for each SNMP answer (``FONET_POLL_TIMEOUT_S``).
     collectors
         Run the collectors' scheduler in the service when devices exist.
     events_interval_s
@@ -57,6 +61,8 @@ class ServiceSettings(Settings):
     basemap_url: str | None = None
     basemap_attribution: str = ""
     poll_interval_s: float = 60.0
+    poll_concurrency: int = 64
+    poll_timeout_s: float = 1.0
     collectors: bool = True
     events_interval_s: float = 0.3
     max_body_bytes: int = 1_048_576
@@ -65,18 +71,22 @@ class ServiceSettings(Settings):
 class Collectors:
     """The collectors' :class:`~collectors.scheduler.PollScheduler`, run inside the service.
 
-    Started at startup when the store has devices, and restarted when devices are added or
-    removed through the API.
+    Started at startup when the store has devices (every device is polled once at once, then
+    on its interval), and restarted when devices are added or removed through the API.
     """
 
-    def __init__(self, engine: Engine, *, interval_s: float, enabled: bool = True) -> None:
+    def __init__(self, engine: Engine, *, interval_s: float, enabled: bool = True,
+                 concurrency: int = 64, timeout_s: float = 1.0) -> None:
         self.engine = engine
         self.interval_s = interval_s
         self.enabled = enabled
+        self.concurrency = concurrency
+        self.timeout_s = timeout_s
         self.scheduler: Any = None
         self.sink: Any = None
         self.devices = 0
         self._lock = asyncio.Lock()
+        self._sweep: asyncio.Task | None = None
 
     def _targets(self) -> list[Any]:
         from fonet.devices import device_targets
@@ -88,6 +98,8 @@ class Collectors:
         """Start polling every device (nothing when there are none or when disabled)."""
         if not self.enabled:
             return
+        from collectors.backoff import Backoff
+        from collectors.client import SnmpClient
         from collectors.scheduler import PollScheduler
         from collectors.service import StoreSink
 
@@ -95,13 +107,21 @@ class Collectors:
         self.devices = len(targets)
         if not targets:
             return
+        client = SnmpClient(concurrency=self.concurrency, timeout_s=self.timeout_s,
+                            backoff=Backoff(base_s=self.interval_s))
         self.sink = StoreSink(self.engine, interval_s=self.interval_s)
-        self.scheduler = PollScheduler(targets, self.sink, interval_s=self.interval_s)
-        self.scheduler.start()
+        self.scheduler = PollScheduler(targets, self.sink, interval_s=self.interval_s,
+                                       client=client)
+        self._sweep = asyncio.get_running_loop().create_task(self.scheduler.start_with_sweep())
         log.info("polling %d devices every %g s", len(targets), self.interval_s)
 
     async def stop(self) -> None:
-        """Stop polling, letting running polls finish."""
+        """Stop polling, letting running polls finish; the sink stores what it holds."""
+        if self._sweep is not None and not self._sweep.done():
+            self._sweep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweep
+        self._sweep = None
         if self.scheduler is not None:
             await self.scheduler.stop()
             self.scheduler = None
@@ -184,7 +204,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.db_url)
     app.state.events = EventHub(app.state.engine, interval_s=settings.events_interval_s)
     app.state.collectors = Collectors(app.state.engine, interval_s=settings.poll_interval_s,
-                                      enabled=settings.collectors)
+                                      enabled=settings.collectors,
+                                      concurrency=settings.poll_concurrency,
+                                      timeout_s=settings.poll_timeout_s)
     app.state.cache = {}
     app.state.features = features()
     problems.install(app)

@@ -78,10 +78,27 @@ class PollScheduler:
             result = self.sink(poll)
             if inspect.isawaitable(result):
                 await result
+        except asyncio.CancelledError:  # stopping: a poll cut short is no error
+            return
         except Exception:  # a faulty sink must not stop the schedule
             log.exception("polling or sink failed for device %s", target.name)
         finally:
             self._running.discard(task)
+
+    async def start_with_sweep(self) -> None:
+        """Start the interval jobs and poll every device once, now.
+
+        Every target is first set up in the client (see :meth:`SnmpClient.prepare`), so a
+        large fleet's first cycle is cheap; the jobs' first runs are spread over one interval,
+        so no device waits longer than an interval (plus jitter) after the sweep. A sink with
+        ``evaluate_soon`` is asked to evaluate once the sweep is stored.
+        """
+        await self.client.prepare(self.targets)
+        self.start()
+        await asyncio.gather(*(self._job(t) for t in self.targets))
+        evaluate_soon = getattr(self.sink, "evaluate_soon", None)
+        if evaluate_soon is not None:
+            evaluate_soon()
 
     def start(self) -> None:
         """Add the jobs and start the scheduler (inside the running loop)."""

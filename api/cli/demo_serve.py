@@ -7,16 +7,12 @@ storing through a :class:`~collectors.service.StoreSink`.
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import threading
 import time
 from typing import Any
 
 import typer
 from rich.console import Console
-
-from fonet.errors import StateError
 
 PER_AGENT_CONCURRENCY = 8
 """Devices polled at once per snmpsim agent: more only queues requests inside the agent."""
@@ -28,8 +24,8 @@ class _Watcher(threading.Thread):
     """Prints the URL once the service listens, then the outcome of the first poll cycle."""
 
     def __init__(self, console: Console, started: float, engine: Any, devices: int,
-                 timeout_s: float, sink_of: Any, server: Any = None, url: str = "",
-                 token: str | None = None) -> None:
+                 timeout_s: float, sink_of: Any, server: Any, url: str,
+                 token: str | None) -> None:
         super().__init__(daemon=True, name="fonet-demo-watcher")
         self.console, self.started, self.engine = console, started, engine
         self.devices, self.timeout_s, self.sink_of = devices, timeout_s, sink_of
@@ -40,15 +36,14 @@ class _Watcher(threading.Thread):
         return f"[dim]({time.perf_counter() - self.started:.1f} s after start)"
 
     def run(self) -> None:
-        if self.server is not None:
-            while not self.server.started:
-                if self.stop.wait(0.1):
-                    return
-            self.console.print(f"[green]✓[/] Serving {self.url} (map {self.url}map/, API docs "
-                               f"{self.url}docs) {self._elapsed()}", highlight=False)
-            typer.echo(f"URL: {self.url}map/")
-            if self.token:
-                typer.echo(f"viewer token: {self.token}")
+        while not self.server.started:
+            if self.stop.wait(0.1):
+                return
+        self.console.print(f"[green]✓[/] Serving {self.url} (map {self.url}map/, API docs "
+                           f"{self.url}docs) {self._elapsed()}", highlight=False)
+        typer.echo(f"URL: {self.url}map/")
+        if self.token:
+            typer.echo(f"viewer token: {self.token}")
         self.console.print(f"Polling {self.devices} devices; Ctrl-C stops the demo.",
                            highlight=False)
         deadline = time.monotonic() + self.timeout_s
@@ -80,10 +75,7 @@ class _Watcher(threading.Thread):
 
 def serve(console: Console, started: float, db_url: str, port: int, interval: float,
           devices: int, token: str | None, concurrency: int) -> None:
-    """Serve the demo store on 127.0.0.1:``port`` with the collectors, until a signal.
-
-    Without the HTTP service (``api.app``) the collectors run alone.
-    """
+    """Serve the demo store on 127.0.0.1:``port`` with the collectors, until a signal."""
     import logging
 
     from fonet.store import make_engine
@@ -92,20 +84,6 @@ def serve(console: Console, started: float, db_url: str, port: int, interval: fl
     engine = make_engine(db_url)
     timeout_s = max(3 * interval, 120.0)
     try:
-        try:
-            import api.app  # noqa: F401
-        except ImportError:
-            console.print("[yellow]The HTTP service (api.app) is not installed: running the "
-                          "collectors alone.", highlight=False)
-            holder: dict[str, Any] = {}
-            watcher = _Watcher(console, started, engine, devices, timeout_s,
-                               lambda: holder.get("sink"))
-            watcher.start()
-            try:
-                _collectors_alone(db_url, interval, concurrency, holder)
-            finally:
-                watcher.stop.set()
-            return
         server = _server(db_url, port, interval, concurrency)
         app = server.config.app
         watcher = _Watcher(console, started, engine, devices, timeout_s,
@@ -121,130 +99,14 @@ def serve(console: Console, started: float, db_url: str, port: int, interval: fl
 
 
 def _server(db_url: str, port: int, interval: float, concurrency: int) -> Any:
-    import asyncio
-
     import uvicorn
 
-    from api.app import Collectors, ServiceSettings, create_app
-    from collectors.service import StoreSink
+    from api.app import ServiceSettings, create_app
 
-    class BatchCollectors(Collectors):
-        """The service's collectors: the schedule, and one sweep of every device at start.
-
-        Polls are stored by a :class:`StoreSink`; the sweep makes the first full picture
-        of the network available at once instead of one interval later.
-        """
-
-        _sweep: asyncio.Task | None = None
-
-        async def start(self) -> None:
-            from collectors.backoff import Backoff
-            from collectors.client import SnmpClient
-            from collectors.scheduler import PollScheduler
-
-            if not self.enabled:
-                return
-            targets = await asyncio.to_thread(self._targets)
-            self.devices = len(targets)
-            if not targets:
-                return
-            client = SnmpClient(concurrency=concurrency, timeout_s=TIMEOUT_S,
-                                backoff=Backoff(base_s=self.interval_s))
-            self.sink = StoreSink(self.engine, interval_s=self.interval_s)
-            self.scheduler = PollScheduler(targets, self.sink, interval_s=self.interval_s,
-                                           client=client)
-            self._sweep = asyncio.get_running_loop().create_task(
-                _schedule_and_sweep(self.scheduler, self.sink, targets))
-
-        async def stop(self) -> None:
-            _quiet_shutdown()
-            if self._sweep is not None and not self._sweep.done():
-                self._sweep.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._sweep
-            self._sweep = None
-            await super().stop()
-            if self.sink is not None:
-                await self.sink.close()
-
-    settings = ServiceSettings(db_url=db_url, poll_interval_s=interval, collectors=True)
+    # snmpsim answers slowly under a few hundred devices: fewer at once, a longer timeout
+    settings = ServiceSettings(db_url=db_url, poll_interval_s=interval, collectors=True,
+                               poll_concurrency=concurrency, poll_timeout_s=TIMEOUT_S)
     app = create_app(settings)
-    app.state.collectors = BatchCollectors(app.state.engine, interval_s=interval)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             proxy_headers=False)
     return uvicorn.Server(config)
-
-
-def _quiet_shutdown() -> None:
-    """Silence the scheduler's executor and asyncio's handler for the shutdown.
-
-    Stopping cancels polls waiting for their turn and drops answers still on the way; neither
-    is worth a traceback.
-    """
-    import logging
-
-    for name in ("apscheduler.executors", "asyncio"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-async def _schedule_and_sweep(scheduler: Any, sink: Any, targets: list[Any]) -> None:
-    """Start the scheduler's interval jobs and poll every device once, now.
-
-    Every target is first set up in the client (see
-    :meth:`~collectors.client.SnmpClient.prepare`). The jobs' first runs are spread over
-    one interval from now, so no device waits longer than an interval (plus jitter) between
-    the sweep and its next scheduled poll.
-    """
-    import asyncio
-
-
-    async def one(target: Any) -> None:
-        await sink(await scheduler.client.poll_one(target))
-
-    await scheduler.client.prepare(targets)
-    scheduler.start()
-    await asyncio.gather(*(one(t) for t in targets))
-    sink.evaluate_soon()
-
-
-def _collectors_alone(db_url: str, interval: float, concurrency: int,
-                      holder: dict[str, Any]) -> None:
-    import asyncio
-
-    from collectors.backoff import Backoff
-    from collectors.client import SnmpClient
-    from collectors.scheduler import PollScheduler
-    from collectors.service import StoreSink
-    from fonet.devices import device_targets
-    from fonet.store import make_engine, reader
-
-    engine = make_engine(db_url)
-    with reader(engine) as s:
-        targets = device_targets(s)
-    if not targets:
-        raise StateError("the demo store has no devices")
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(sig, stop.set)
-        client = SnmpClient(concurrency=concurrency, timeout_s=TIMEOUT_S,
-                            backoff=Backoff(base_s=interval))
-        holder["sink"] = sink = StoreSink(engine, interval_s=interval)
-        scheduler = PollScheduler(targets, sink, interval_s=interval, client=client)
-        sweep = loop.create_task(_schedule_and_sweep(scheduler, sink, targets))
-        try:
-            await stop.wait()
-        finally:
-            _quiet_shutdown()
-            sweep.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweep
-            await scheduler.stop()
-            await sink.close()
-
-    try:
-        asyncio.run(main())
-    finally:
-        engine.dispose()
