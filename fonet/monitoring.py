@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from fonet.devices import upsert_interfaces
 from fonet.store.models import Device, Interface, Link
@@ -55,8 +55,7 @@ def latest_sample(session: Session, interface_id: int) -> InterfaceSample | None
     """Return the newest stored sample of an interface."""
     return session.scalar(select(InterfaceSample)
                           .where(InterfaceSample.interface_id == interface_id)
-                          .order_by(InterfaceSample.polled_at.desc(), InterfaceSample.id.desc())
-                          .limit(1))
+                          .order_by(InterfaceSample.id.desc()).limit(1))
 
 
 def _round(x: float | None, nd: int = 3) -> float | None:
@@ -116,23 +115,32 @@ def record_poll(session: Session, poll: DevicePoll) -> dict[str, Any]:
     return out
 
 
-def _endpoint(session: Session, interface_id: int | None, label: str) -> EndpointReading:
+def _latest_samples(session: Session, interface_ids: set[int]
+                    ) -> dict[int, tuple[Interface, InterfaceSample]]:
+    """Return each interface with its newest stored sample, in two queries."""
+    if not interface_ids:
+        return {}
+    newest = (select(func.max(InterfaceSample.id))
+              .where(InterfaceSample.interface_id.in_(interface_ids))
+              .group_by(InterfaceSample.interface_id))
+    samples = {row.interface_id: row for row in
+               session.scalars(select(InterfaceSample).where(InterfaceSample.id.in_(newest)))}
+    interfaces = session.scalars(select(Interface).where(Interface.id.in_(interface_ids))
+                                 .options(selectinload(Interface.device)))
+    return {i.id: (i, samples.get(i.id)) for i in interfaces}
+
+
+def _endpoint(latest: dict[int, tuple[Interface, InterfaceSample | None]],
+              interface_id: int | None, end: str) -> EndpointReading:
     if interface_id is None:
-        return EndpointReading(None, None, label=label)
-    iface = session.get(Interface, interface_id)
-    row = latest_sample(session, interface_id)
+        return EndpointReading(None, None, label=f"end {end} (no interface attached)")
+    iface, row = latest[interface_id]
+    label = f"{iface.device.name}:{iface.name or iface.if_index}"
     if row is None:
         return EndpointReading(None, None, label=label)
     rates = InterfaceRates(in_errors_per_s=row.in_errors_per_s,
                            out_errors_per_s=row.out_errors_per_s)
     return EndpointReading(_reading(row, iface), _as_utc(row.polled_at), rates, label=label)
-
-
-def _label(session: Session, interface_id: int | None, end: str) -> str:
-    if interface_id is None:
-        return f"end {end} (no interface attached)"
-    iface = session.get(Interface, interface_id)
-    return f"{iface.device.name}:{iface.name or iface.if_index}"
 
 
 def update_link_states(
@@ -151,14 +159,18 @@ def update_link_states(
     """
     moment = _as_utc(now or datetime.now(UTC))
     changes = []
-    links = session.scalars(select(Link).where((Link.a_interface_id.is_not(None))
-                                               | (Link.z_interface_id.is_not(None))))
+    links = list(session.scalars(select(Link).where((Link.a_interface_id.is_not(None))
+                                                    | (Link.z_interface_id.is_not(None)))))
+    latest = _latest_samples(session, {i for lk in links
+                                       for i in (lk.a_interface_id, lk.z_interface_id)
+                                       if i is not None})
+    states = {st.link_id: st for st in session.scalars(
+        select(LinkState).where(LinkState.link_id.in_([lk.id for lk in links])))}
     for link in links:
-        health = evaluate_link(
-            _endpoint(session, link.a_interface_id, _label(session, link.a_interface_id, "A")),
-            _endpoint(session, link.z_interface_id, _label(session, link.z_interface_id, "Z")),
-            thresholds=thresholds, interval_s=interval_s, now=moment)
-        state = session.get(LinkState, link.id)
+        health = evaluate_link(_endpoint(latest, link.a_interface_id, "A"),
+                               _endpoint(latest, link.z_interface_id, "Z"),
+                               thresholds=thresholds, interval_s=interval_s, now=moment)
+        state = states.get(link.id)
         reasons = list(health.reasons)
         if state is None or state.state != health.state:
             changes.append({"link": link.name, "from": state.state if state else None,
