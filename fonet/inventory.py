@@ -13,7 +13,7 @@ from typing import Any
 import shapely
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fonet.errors import InputError, StateError
@@ -261,8 +261,3 @@ def add_sites(session: Session, records: list[SiteRecord], source: str) -> list[
     session.add_all(rows)
     session.flush()
     return rows
-
-
-def delete_regency(session: Session) -> None:
-    """Remove the areas (used when the store is rebuilt)."""
-    session.execute(delete(Area))

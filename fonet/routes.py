@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Point
-from shapely.geometry.base import BaseGeometry
+from shapely.geometry import LineString
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -74,7 +73,6 @@ def replace_route_graph(
         )
     session.execute(delete(RouteEdge))
     session.execute(delete(RouteNode))
-    ids: dict[object, int] = {}
     node_rows = []
     for n in nodes:
         row = RouteNode(kind=n.kind, lon=n.lon, lat=n.lat, ref=n.ref)
@@ -145,8 +143,3 @@ def attach_sites(session: Session, sites: Iterable[Site] | None = None) -> int:
         )
     session.flush()
     return len(sites)
-
-
-def node_point(node: RouteNode) -> BaseGeometry:
-    """Return a route node's point (lon/lat)."""
-    return Point(node.lon, node.lat)

@@ -128,13 +128,6 @@ class PlanTopology:
         """Spans ridden by any of the links."""
         return {sp for lid in link_ids for sp in self.links[lid].span_ids}
 
-    def spans_of_edges(self, route_edge_ids: Iterable[int]) -> set[int]:
-        """Spans laid along any of the route edges."""
-        out: set[int] = set()
-        for e in route_edge_ids:
-            out |= self.spans_on_edge.get(e, set())
-        return out
-
     def route_edges_of_link(self, link_id: int) -> set[int]:
         """Route edges a link's spans are laid along."""
         return {self.spans[sp].route_edge_id for sp in self.links[link_id].span_ids}

@@ -199,11 +199,6 @@ def tree_cost(tree: Tree) -> float:
     return sum(w for nb in tree.values() for w in nb.values()) / 2.0
 
 
-def tree_edges(tree: Tree) -> list[tuple[int, int]]:
-    """Return the edges ``(u, v)`` with ``u < v`` of a tree."""
-    return [(u, v) for u, nb in tree.items() for v in nb if u < v]
-
-
 def polish(g: ReducedGraph, nodes: Iterable[int], sorted_edges: list) -> Tree:
     """Return the pruned minimum spanning tree of the subgraph induced by ``nodes``."""
     tree = mst_of_nodes(g, nodes, sorted_edges)
