@@ -161,7 +161,9 @@ def run_plan(
                                  time_limit_s=profile.topology.steiner_time_limit_s, seed=seed)
 
     result = _engineer(g, profile, pop, hubs, rings, trees, bridges, demand)
-    result.update({"pop": {"code": pop.code, "name": pop.name, "chosen_by": pop_how}})
+    result["pop"] = {"code": pop.code, "name": pop.name, "chosen_by": pop_how}
+    result["villages_total"] = session.scalar(
+        select(func.count()).select_from(Area).where(Area.level == "village"))
     plan = _store(session, profile, name, result, rings, trees, pop, hubs)
     result["plan_id"] = plan.id
     result["name"] = plan.name
@@ -390,8 +392,5 @@ def _store(session, profile, name, result, rings, trees, pop, hubs) -> Plan:  # 
             over_budget=bool(loss and loss.over_budget), phase=r["phase"],
             attrs={"transceiver": loss.transceiver, "budget_db": loss.budget_db,
                    "fits": loss.fits} if loss else {}))
-    villages_total = session.scalar(select(func.count()).select_from(Area)
-                                    .where(Area.level == "village"))
-    result["villages_total"] = villages_total
     session.flush()
     return plan
