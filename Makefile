@@ -1,8 +1,6 @@
 # fonet — the two commands of the quick start are `make demo` and `make test`.
 VENV ?= .venv
 PYTHON ?= python3
-FONET_DATA_DIR ?= $(abspath ../shared/data/mojokerto)
-export FONET_DATA_DIR
 
 .PHONY: setup system-deps demo test bench
 

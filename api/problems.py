@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fonet.errors import InputError, NotFoundError, StateError
+from fonet.errors import FonetError
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class Problem(Exception):  # noqa: N818  (named after the RFC's object)
 _KINDS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
           405: "method-not-allowed", 409: "conflict", 413: "body-too-large",
           415: "unsupported-media-type", 422: "invalid-input", 500: "internal-error",
-          503: "unavailable"}
+          502: "device-error", 503: "unavailable"}
 
 
 def problem_body(status: int, detail: str, *, kind: str | None = None,
@@ -129,20 +129,14 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _validation(request, exc)
 
-    @app.exception_handler(InputError)
-    async def _input(request: Request, exc: InputError) -> JSONResponse:
-        extra = {k: v for k, v in (("field", exc.field), ("feature", exc.feature))
-                 if v is not None}
-        return problem_response(422, str(exc), kind="invalid-input",
-                                instance=request.url.path, **extra)
-
-    @app.exception_handler(NotFoundError)
-    async def _missing(request: Request, exc: NotFoundError) -> JSONResponse:
-        return problem_response(404, str(exc), instance=request.url.path)
-
-    @app.exception_handler(StateError)
-    async def _state(request: Request, exc: StateError) -> JSONResponse:
-        return problem_response(409, str(exc), kind="conflict", instance=request.url.path)
+    @app.exception_handler(FonetError)
+    async def _fonet(request: Request, exc: FonetError) -> JSONResponse:
+        extra = {k: v for k, v in (("field", getattr(exc, "field", None)),
+                                   ("feature", getattr(exc, "feature", None))) if v is not None}
+        if exc.http_status >= 500:
+            log.warning("%s on %s %s: %s", type(exc).__name__, request.method,
+                        request.url.path, exc)
+        return problem_response(exc.http_status, str(exc), instance=request.url.path, **extra)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -95,8 +95,8 @@ def main() -> None:
     ap.add_argument("--watch", type=float, default=150.0,
                     help="seconds of steady polling to watch after ready")
     ap.add_argument("--agents", type=int, default=2)
-    ap.add_argument("--data-dir", default=os.environ.get(
-        "FONET_DATA_DIR", str(REPO.parent / "shared" / "data" / "mojokerto")))
+    ap.add_argument("--data-dir", default=None,
+                    help="regency data directory (default: FONET_DATA_DIR, else the packaged data)")
     args = ap.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="fonet-demo-bench-"))
@@ -106,8 +106,9 @@ def main() -> None:
     t0 = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-c", DEMO, "demo", "--port", str(port), "--interval",
-         str(args.interval), "--db", str(db), "--data-dir", args.data_dir, "--agents",
-         str(args.agents)], cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True,
+         str(args.interval), "--db", str(db), "--agents", str(args.agents),
+         *(["--data-dir", args.data_dir] if args.data_dir else [])], cwd=REPO,
+        stdout=subprocess.PIPE, stderr=err, text=True,
         start_new_session=True)
     marks: dict[str, float] = {}
     lines: list[str] = []

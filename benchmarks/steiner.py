@@ -2,9 +2,9 @@
 
 Runs ``fonet.planning.steiner.steiner_tree`` and networkx's
 ``approximation.steiner_tree`` (Mehlhorn) on the SteinLib / GAPS instances under
-``/work/shared/benchmarks/steinlib`` and prints, per instance and per set: size, optimum,
-our cost, gap, time, networkx cost, gap and time, and the time ratio; then the targets
-and whether they are met.
+``benchmarks/steinlib`` (or ``FONET_STEINLIB_DIR``) and prints, per instance and per set:
+size, optimum, our cost, gap, time, networkx cost, gap and time, and the time ratio; then the
+targets and whether they are met.
 
 Usage::
 
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fonet.planning.steiner import steiner_tree  # noqa: E402
 from fonet.planning.steinlib import read_stp  # noqa: E402
 
-DATA = Path(os.environ.get("FONET_STEINLIB_DIR", "/work/shared/benchmarks/steinlib"))
+DATA = Path(os.environ.get("FONET_STEINLIB_DIR", Path(__file__).resolve().parent / "steinlib"))
 SETS = {
     "B": ["steinlib/B"],
     "SP": ["steinlib/SP"],
@@ -175,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         for folder in SETS[set_name]:
             label = set_name if len(SETS[set_name]) == 1 else f"{set_name}/{Path(folder).name}"
             files = sorted((DATA / folder).glob("*.stp"))
+            if not files:
+                print(f"\n== {label}: absent (no .stp files in {DATA / folder}; set "
+                      "FONET_STEINLIB_DIR) ==", file=sys.stderr, flush=True)
+                continue
             if not args.json:
                 print(f"\n== {label} ({len(files)} instances) ==\n{header}", flush=True)
             rows = []

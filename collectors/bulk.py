@@ -22,6 +22,7 @@ from pysnmp.hlapi.v3arch.asyncio.transport import UdpTransportTarget
 from pysnmp.proto.rfc1902 import Null, ObjectName
 from pysnmp.proto.rfc1905 import EndOfMibView
 
+from fonet.errors import DeviceError
 from fonet.telemetry import DeviceTarget
 
 __all__ = ["BulkReader", "PollError", "plain", "scrub"]
@@ -48,7 +49,7 @@ _BULK = cmdgen.BulkCommandGeneratorSingleRun()
 _MAX_ROUNDS = 2000
 
 
-class PollError(RuntimeError):
+class PollError(DeviceError):
     """A device could not be read (message is safe to show)."""
 
 

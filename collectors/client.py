@@ -22,6 +22,7 @@ from collectors.backoff import Backoff
 from collectors.bulk import BulkReader, PollError, scrub
 from collectors.decode import build_interfaces
 from collectors.profiles import Column, Profile, load_profile, load_profiles
+from fonet.errors import DeviceError
 from fonet.telemetry import DevicePoll, DeviceTarget, InterfaceSample
 
 __all__ = [
@@ -36,7 +37,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class DeviceUnreachableError(ConnectionError):
+class DeviceUnreachableError(DeviceError):
     """Interface discovery could not read the device."""
 
 

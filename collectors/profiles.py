@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from fonet.errors import BadInputError
 from fonet.telemetry import InterfaceSample
 
 __all__ = [
@@ -47,7 +48,7 @@ _OID = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 _SAMPLE_FIELDS = {f.name for f in fields(InterfaceSample)} - {"if_index", "counter_bits"}
 
 
-class ProfileError(ValueError):
+class ProfileError(BadInputError):
     """A profile file is missing or malformed."""
 
 

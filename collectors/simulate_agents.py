@@ -25,12 +25,13 @@ from sqlalchemy.orm import Session
 
 from collectors.simulate import PROFILES, Simulation, render_snmprec
 from fonet.devices import add_device, attach_link, upsert_interfaces
+from fonet.errors import DeviceError
 from fonet.telemetry import DeviceTarget, InterfaceSample
 
 HOST = "127.0.0.1"
 
 
-class AgentError(RuntimeError):
+class AgentError(DeviceError):
     """An snmpsim agent did not start or did not answer."""
 
 

@@ -21,7 +21,17 @@ def default_db_url() -> str:
 
 
 def default_data_dir() -> Path:
-    """Return the per-user regency data directory used when ``FONET_DATA_DIR`` is unset."""
+    """Return the regency data used when ``FONET_DATA_DIR`` is unset: the packaged Mojokerto."""
+    from fonet.datasets import packaged_data_dir
+
+    return packaged_data_dir()
+
+
+def default_fetch_dir() -> Path:
+    """Return where ``fonet data fetch`` writes without ``--out`` or ``FONET_DATA_DIR``.
+
+    The per-user data folder: the packaged data is never overwritten by default.
+    """
     return _user_data_home() / "data" / "mojokerto"
 
 
@@ -33,7 +43,8 @@ class Settings(BaseSettings):
     db_url
         SQLAlchemy URL of the store (``FONET_DB_URL``); an SQLite file by default.
     data_dir
-        Directory holding the regency data files (``FONET_DATA_DIR``).
+        Directory holding the regency data files (``FONET_DATA_DIR``); ``None`` means the
+        data packaged with fonet (see :attr:`regency_dir`).
     regency_buffer_m
         How far outside the regency's outer ring (hole filled) a site may lie.
     """
@@ -41,5 +52,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FONET_", extra="ignore")
 
     db_url: str = Field(default_factory=default_db_url)
-    data_dir: Path = Field(default_factory=default_data_dir)
+    data_dir: Path | None = None
     regency_buffer_m: float = 3000.0
+
+    @property
+    def regency_dir(self) -> Path:
+        """The regency data directory in force: ``FONET_DATA_DIR``, else the packaged data."""
+        return self.data_dir or default_data_dir()

@@ -9,12 +9,14 @@ directory first and moved into place only when every one of them is ready.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fonet.datasets import CHECKSUMS_FILE, packaged_data_dir, sha256_file, write_checksums
 from fonet.errors import InputError
 from gis.fetch_convert import (
     DECIMALS,
@@ -35,7 +37,6 @@ from gis.fetch_sources import (
     RAW_SOURCES,
     download_raw_files,
     find_raw_files,
-    sha256_file,
 )
 from gis.readers import check_utf8
 
@@ -56,8 +57,11 @@ OUTPUT_FILES = (
     f"{STEM}_boundary.geojson",
     SCHOOLS_FILE,
     "SOURCES.md",
+    "LICENSES.md",
+    CHECKSUMS_FILE,
 )
-"""Every file :func:`fetch_regency_data` writes into the data directory."""
+"""Every file :func:`fetch_regency_data` writes into the data directory (the checksum manifest
+last: it lists every other file)."""
 
 RAW_SUBDIR = "raw"
 """Sub-directory of the data directory that keeps the downloaded raw files."""
@@ -264,6 +268,8 @@ def fetch_regency_data(out_dir: Path | str, *, from_dir: Path | str | None = Non
             summary = convert_sources(raw, work)
             (work / "SOURCES.md").write_text(_sources_md(summary, raw, origin, work),
                                              encoding="utf-8")
+            shutil.copyfile(packaged_data_dir() / "LICENSES.md", work / "LICENSES.md")
+            write_checksums(work, OUTPUT_FILES[:-1])
             for name in OUTPUT_FILES:
                 os.replace(work / name, out_dir / name)
     except PermissionError as exc:

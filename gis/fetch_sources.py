@@ -6,7 +6,6 @@ download today gives the same bytes as the one the shipped data directory was bu
 
 from __future__ import annotations
 
-import hashlib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -84,15 +83,6 @@ RAW_SOURCES: tuple[RawSource, ...] = (
     VILLAGES_SQL, KECAMATAN_SQL, BPS_TO_DAGRI, BPS_NAMES, SCHOOLS_JSON,
 )
 """Every raw file the converter reads, in download order."""
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def find_raw_files(from_dir: Path) -> dict[str, Path]:

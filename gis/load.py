@@ -27,6 +27,14 @@ def is_initialised(engine: Engine) -> bool:
         return bool(s.scalar(select(func.count()).select_from(m.Area)))
 
 
+def _store_exists(engine: Engine) -> bool:
+    """Tell whether the store exists, without creating an SQLite file that does not."""
+    if engine.url.get_backend_name() == "sqlite":
+        db = engine.url.database
+        return bool(db) and (db == ":memory:" or Path(db).expanduser().exists())
+    return True
+
+
 def init_store(engine: Engine, data_dir: Path | str, *, force: bool = False) -> dict[str, Any]:
     """Create or upgrade the store's schema and load the regency with its corridor graph.
 
@@ -45,10 +53,11 @@ def init_store(engine: Engine, data_dir: Path | str, *, force: bool = False) -> 
     dict
         ``status`` (``created``, ``rebuilt`` or ``unchanged``) and counts.
     """
-    upgrade(engine)
-    if is_initialised(engine) and not force:
+    if not force and _store_exists(engine) and is_initialised(engine):
+        upgrade(engine)
         return {"status": "unchanged"}
-    records = read_regency(data_dir)
+    records = read_regency(data_dir)  # every file checked before the store is touched
+    upgrade(engine)
     villages = [(v.code, v.geometry, (v.inner_point or v.geometry.representative_point()).coords[0])
                 for v in records.villages]
     nodes, edges = corridor_graph(villages)

@@ -8,6 +8,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point
 
+from fonet.datasets import packaged_data_dir, verify_data_dir
 from fonet.errors import InputError
 from fonet.inventory import AreaRecord, RegencyRecords, SiteRecord
 from gis.readers import (
@@ -43,7 +44,8 @@ def read_regency(data_dir: Path | str) -> RegencyRecords:
     Parameters
     ----------
     data_dir
-        A directory with the files named in :data:`FILES`.
+        A directory with the files named in :data:`FILES`; its ``SHA256SUMS`` manifest, when
+        present (always for the packaged data), is verified first.
 
     Returns
     -------
@@ -56,11 +58,8 @@ def read_regency(data_dir: Path | str) -> RegencyRecords:
         Naming the file, feature and field at fault.
     """
     data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise InputError(
-            str(data_dir),
-            "regency data directory not found (set FONET_DATA_DIR, or run `fonet data fetch`)",
-        )
+    verify_data_dir(data_dir, FILES.values(),
+                    require_manifest=data_dir.resolve() == packaged_data_dir().resolve())
     paths = {role: data_dir / name for role, name in FILES.items()}
 
     b = read_vector(paths["boundary"])

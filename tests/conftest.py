@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -13,10 +12,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The real regency data directory (FONET_DATA_DIR, else ../shared/data/mojokerto)."""
-    path = Path(os.environ.get("FONET_DATA_DIR", REPO.parent / "shared" / "data" / "mojokerto"))
+    """The real regency data directory (FONET_DATA_DIR, else the data packaged with fonet)."""
+    from fonet.config import Settings
+
+    path = Settings().regency_dir
     if not (path / "kab_mojokerto_boundary.geojson").exists():
-        pytest.fail(f"regency data not found at {path}: set FONET_DATA_DIR")
+        pytest.fail(f"regency data not found at {path}")
     return path
 
 
@@ -55,9 +56,14 @@ def regency_engine(regency_db: str):
 
 @pytest.fixture
 def data_copy(data_dir: Path, tmp_path: Path) -> Path:
-    """A writable copy of the regency data directory, for tests that corrupt a file."""
+    """A writable copy of the regency data directory, for tests that corrupt a file.
+
+    The copy has no checksum manifest, so each test meets the reader's own check of what it
+    corrupted (the manifest itself is tested in ``tests/gis/test_packaged_data.py``).
+    """
     dst = tmp_path / "data"
     shutil.copytree(data_dir, dst)
     for f in dst.iterdir():
         f.chmod(0o644)
+    (dst / "SHA256SUMS").unlink(missing_ok=True)  # edited on purpose: no manifest to contradict
     return dst

@@ -6,14 +6,15 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 
 from fonet.config import Settings
-from fonet.errors import InputError, NotFoundError, StateError
+from fonet.errors import FonetError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,22 +38,25 @@ def print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def handle_errors(func: F) -> F:
-    """Turn fonet's errors into a one-line message on stderr and an exit code.
+def fail(exc: FonetError) -> NoReturn:
+    """Print ``exc`` as one line on stderr and exit with the code its class gives."""
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(exc.exit_code) from None
 
-    Bad input (:class:`InputError`, :class:`NotFoundError`) exits with 2, a store in the wrong
-    state (:class:`StateError`) with 1.
+
+def handle_errors(func: F) -> F:
+    """Turn fonet's errors into a one-line message on stderr and the exit code of their class.
+
+    The codes are defined once, by the :mod:`fonet.errors` family: 2 for bad input
+    (:class:`~fonet.errors.InputError`, :class:`~fonet.errors.NotFoundError`), 1 for a failure
+    of the program. Anything else is a bug and keeps its traceback.
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (InputError, NotFoundError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
-            raise typer.Exit(2) from None
-        except StateError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+        except FonetError as exc:
+            fail(exc)
 
     return wrapper  # type: ignore[return-value]

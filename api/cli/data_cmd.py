@@ -18,7 +18,8 @@ def fetch(
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Directory to write (default: FONET_DATA_DIR, else the "
-                                   "per-user data folder)."),
+                                   "per-user data folder; never the data packaged with "
+                                   "fonet)."),
     ] = None,
     from_dir: Annotated[
         Path | None,
@@ -43,10 +44,11 @@ def fetch(
 
     Downloads are kept in OUT/raw, and OUT/SOURCES.md records where and when each came from.
     """
+    from fonet.config import default_fetch_dir
     from gis.fetch import fetch_regency_data
     from gis.fetch_sources import DEFAULT_BASE_URL
 
-    directory = out or settings().data_dir
+    directory = out or settings().data_dir or default_fetch_dir()
     if from_dir is None:  # the download draws its own progress bars
         err_console.print(f"Downloading the raw sources into {directory / 'raw'} ...")
         result = fetch_regency_data(directory, force=force,

@@ -106,7 +106,8 @@ def demo(
                                                  "each run (default: demo.db in the per-user "
                                                  "demo folder).")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="The regency data directory (default: "
-                                                       "FONET_DATA_DIR).")] = None,
+                                                       "FONET_DATA_DIR, else the packaged "
+                                                       "data).")] = None,
     agents: Annotated[int, typer.Option(help="snmpsim processes serving the devices.",
                                         min=1, max=32)] = 2,
     degraded: Annotated[int, typer.Option(help="Access links given too little light.",
@@ -126,10 +127,11 @@ def demo(
     started = time.perf_counter()
     console = Console(stderr=True)
     settings = Settings()
-    data_dir = data_dir or settings.data_dir
+    data_dir = data_dir or settings.regency_dir
     if not data_dir.is_dir():
-        raise InputError(str(data_dir), "the regency data directory does not exist (set "
-                                        "FONET_DATA_DIR or pass --data-dir)", field="--data-dir")
+        raise InputError(str(data_dir), "the regency data directory does not exist (unset "
+                                        "FONET_DATA_DIR to use the packaged data, or pass "
+                                        "--data-dir)", field="--data-dir")
     db = (db or default_demo_dir() / "demo.db").expanduser().resolve()
     _check_port(port)
     _fresh_store(db)

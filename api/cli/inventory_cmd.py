@@ -16,8 +16,8 @@ import_app = typer.Typer(help="Add sites or a road network to the store.", no_ar
 def init(
     data_dir: Annotated[
         Path | None,
-        typer.Option(help="Regency data directory [default: FONET_DATA_DIR, else the per-user "
-                          "data folder]."),
+        typer.Option(help="Regency data directory [default: FONET_DATA_DIR, else the regency "
+                          "data packaged with fonet]."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Rebuild a store that already holds the regency "
@@ -33,7 +33,7 @@ def init(
     """
     from gis.load import init_store
 
-    directory = data_dir or settings().data_dir
+    directory = data_dir or settings().regency_dir
     with err_console.status(f"Loading the regency from {directory} ..."):
         result = init_store(engine(), directory, force=force)
     if as_json:

@@ -51,20 +51,16 @@ def register(app: typer.Typer) -> None:
         2 if FILE cannot be read or is not a valid SteinLib file, 1 if its terminals
         are not all connected.
         """
-        from fonet.planning.steiner import TerminalsUnreachableError
-        from fonet.planning.steinlib import SteinLibFormatError, solve_stp
+        from api.cli.common import fail
+        from fonet.errors import FonetError, InputError
+        from fonet.planning.steinlib import solve_stp
 
         try:
             result = solve_stp(file, time_limit_s=time_limit, exact=exact)
-        except SteinLibFormatError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(code=2) from None
         except OSError as exc:
-            typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
-            raise typer.Exit(code=2) from None
-        except TerminalsUnreachableError as exc:
-            typer.echo(f"error: {file}: {exc}", err=True)
-            raise typer.Exit(code=1) from None
+            fail(InputError(str(file), f"cannot read: {exc.strerror or exc}"))
+        except FonetError as exc:
+            fail(exc)
         if as_json:
             typer.echo(json.dumps(result))
         else:

@@ -21,6 +21,7 @@ from typing import Any
 
 import networkx as nx
 
+from fonet.errors import FonetError
 from fonet.planning.steiner_construct import Budget
 from fonet.planning.steiner_reduce import reduce_graph
 from fonet.planning.steiner_search import search
@@ -28,8 +29,8 @@ from fonet.planning.steiner_search import search
 WeightSpec = str | Callable[[Any, Any, dict], float | None]
 
 
-class TerminalsUnreachableError(ValueError):
-    """Raised when the terminals do not all lie in one connected component.
+class TerminalsUnreachableError(FonetError, ValueError):
+    """Raised when the terminals do not all lie in one connected component (exit code 1).
 
     Attributes
     ----------

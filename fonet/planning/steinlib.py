@@ -16,12 +16,13 @@ from pathlib import Path
 
 import networkx as nx
 
+from fonet.errors import BadInputError
 from fonet.planning.steiner import steiner_tree
 
 MAGIC = "33D32945"
 
 
-class SteinLibFormatError(ValueError):
+class SteinLibFormatError(BadInputError):
     """A malformed ``.stp`` file; the message names the file and the line at fault.
 
     Attributes

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from fonet.errors import BadInputError
+
 __all__ = [
     "AUTH_PROTOCOLS",
     "PRIV_PROTOCOLS",
@@ -25,7 +27,7 @@ AUTH_PROTOCOLS = ("MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512")
 PRIV_PROTOCOLS = ("DES", "3DES", "AES", "AES128", "AES192", "AES256")
 
 
-class TargetError(ValueError):
+class TargetError(BadInputError):
     """A device target is incomplete or inconsistent."""
 
 

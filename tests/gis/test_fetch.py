@@ -24,6 +24,7 @@ from shapely.geometry import MultiPolygon, Polygon, box, shape
 from typer.testing import CliRunner
 
 from api.cli.data_cmd import register
+from fonet.datasets import read_checksums
 from fonet.errors import InputError
 from fonet.geo import to_metric
 from gis.fetch import OUTPUT_FILES, fetch_regency_data
@@ -165,6 +166,12 @@ def test_convert_from_dir_reads_back(raw: Path, tmp_path: Path) -> None:
     out = tmp_path / "data"
     result = fetch_regency_data(out, from_dir=raw)
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    # the manifest covers every other file, and the reader verifies it
+    assert sorted(read_checksums(out)) == sorted(OUTPUT_FILES[:-1])
+    (out / OUTPUT_FILES[3]).write_bytes((out / OUTPUT_FILES[3]).read_bytes() + b" ")
+    with pytest.raises(InputError, match="checksum"):
+        read_regency(out)
+    (out / OUTPUT_FILES[3]).write_bytes((out / OUTPUT_FILES[3]).read_bytes()[:-1])
 
     regency = read_regency(out)
     assert regency.boundary.code == "35.16" and regency.boundary.code_bps == "3516"

@@ -21,7 +21,7 @@ from fonet.planning.steinlib import read_stp
 
 REPO = Path(__file__).resolve().parents[3]
 STEINLIB = Path(
-    os.environ.get("FONET_STEINLIB_DIR", REPO.parent / "shared" / "benchmarks" / "steinlib")
+    os.environ.get("FONET_STEINLIB_DIR", REPO / "benchmarks" / "steinlib")
 )
 
 

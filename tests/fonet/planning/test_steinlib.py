@@ -17,7 +17,7 @@ from fonet.planning.steinlib import SteinLibFormatError, read_stp, solve_stp
 
 REPO = Path(__file__).resolve().parents[3]
 STEINLIB = Path(
-    os.environ.get("FONET_STEINLIB_DIR", REPO.parent / "shared" / "benchmarks" / "steinlib")
+    os.environ.get("FONET_STEINLIB_DIR", REPO / "benchmarks" / "steinlib")
 )
 
 HEADER = "33D32945 STP File, STP Format Version 1.0\n"
