@@ -18,6 +18,7 @@ from rich.console import Console
 from api.cli.common import handle_errors
 from api.cli.demo_serve import PER_AGENT_CONCURRENCY, serve
 from fonet.errors import InputError, StateError
+from fonet.planning.result import PlanResult
 
 MARKER_SUFFIX = ".fonet-demo"
 """A demo store ``X`` has a file ``X.fonet-demo`` beside it; only such stores are replaced."""
@@ -79,7 +80,7 @@ class _Steps:
                            highlight=False)
 
 
-def _load_and_plan(steps: _Steps, engine: Any, data_dir: Path, seed: int) -> dict[str, Any]:
+def _load_and_plan(steps: _Steps, engine: Any, data_dir: Path, seed: int) -> PlanResult:
     from fonet.planning.plan import run_plan
     from fonet.planning.profile import load_profile
     from fonet.store import transaction
@@ -91,8 +92,8 @@ def _load_and_plan(steps: _Steps, engine: Any, data_dir: Path, seed: int) -> dic
                        f"{counts.get('route_edges', '?')} route edges")
     with steps.step("Planning the backbone and access") as box, transaction(engine) as s:
         plan = run_plan(s, load_profile(None), name="demo", seed=seed)
-        box["done"] = (f"plan {plan['plan_id']}: {len(plan['rings'])} rings, "
-                       f"{len(plan['hubs'])} hubs, {plan['offices_connected']} offices")
+        box["done"] = (f"plan {plan.plan_id}: {len(plan.rings)} rings, "
+                       f"{len(plan.hubs)} hubs, {plan.offices_connected} offices")
     return plan
 
 

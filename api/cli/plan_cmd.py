@@ -56,17 +56,16 @@ def plan(
         result = run_plan(s, prof, name=name, pop_code=pop, hub_codes=_pairs(hub or []),
                           include_schools=schools, seed=seed)
     if as_json:
-        print_json(result)
+        print_json(result.to_json())
         return
+    r = result
     err_console.print(
-        f"Plan {result['plan_id']} ({result['name']}): {result['villages_connected']}/"
-        f"{result['villages_total']} villages, {result['offices_connected']} offices, "
-        f"{result['opd_connected']} OPD; POP {result['pop']['code']}; "
-        f"{len(result['rings'])} rings, two-edge-connected: "
-        f"{result['backbone_two_edge_connected']}; {result['route_km']} route km, "
-        f"{result['cable_km']} cable km, Rp{result['cost_idr']:,}; max loss "
-        f"{result['max_loss_db']} dB, {len(result['sites_over_budget'])} sites over budget; "
-        f"{result['seconds']} s."
+        f"Plan {r.plan_id} ({r.name}): reaches {r.villages_connected}/{r.villages_total} "
+        f"villages, {r.offices_connected}/{r.offices_total} offices, "
+        f"{r.opd_connected}/{r.opd_total} OPD; POP {r.pop.code if r.pop else '-'}; "
+        f"{len(r.rings)} rings, two-edge-connected: {r.backbone_two_edge_connected}; "
+        f"{r.route_km} route km, {r.cable_km} cable km, Rp{r.cost_idr:,}; max loss "
+        f"{r.max_loss_db} dB, {len(r.sites_over_budget)} sites over budget; {r.seconds} s."
     )
 
 

@@ -19,6 +19,7 @@ from api.geojson import (
 )
 from fonet.errors import NotFoundError
 from fonet.planning.profile import load_profile, profile_from_dict
+from fonet.planning.result import PlanResult
 from fonet.store import transaction
 from fonet.store.models import Plan, PlanSite, Site
 
@@ -62,12 +63,12 @@ def _plan(session: Any, plan_id: int) -> Plan:
 
 def plan_brief(p: Plan) -> dict[str, Any]:
     """Headline figures of a plan."""
-    s = p.summary or {}
+    s = PlanResult.of_plan(p.summary)
     keys = ("villages_total", "villages_connected", "offices_connected", "opd_connected",
             "route_km", "cable_km", "cost_idr", "max_loss_db", "backbone_two_edge_connected")
     return {"id": p.id, "name": p.name,
             "created_at": p.created_at.isoformat() if p.created_at else None,
-            "pop": s.get("pop"), **{k: s.get(k) for k in keys}}
+            "pop": s.pop.model_dump() if s.pop else None, **{k: getattr(s, k) for k in keys}}
 
 
 @router.get("/plans", summary="List plans")
@@ -80,7 +81,7 @@ def list_plans(session: Reader, paging: Paging, _: Viewer) -> dict[str, Any]:
 
 
 @router.post("/plans", status_code=201, summary="Run a plan (engineer)")
-def create_plan(body: PlanIn, engine: Store, request: Request, _: Engineer) -> dict[str, Any]:
+def create_plan(body: PlanIn, engine: Store, request: Request, _: Engineer) -> PlanResult:
     """Plan fibre to every office (and schools by option) and store it as a new scenario.
 
     Takes several seconds on the regency. The result is what `fonet plan --json` prints.
@@ -159,7 +160,7 @@ def _layers(request: Request, engine: Any, plan_id: int) -> Any:
 @router.get("/plans/{plan_id}/coverage", summary="Coverage per kecamatan")
 def coverage(plan_id: Id, session: Reader, engine: Store, request: Request, _: Viewer
              ) -> dict[str, Any]:
-    """Villages connected (all their fibre built), planned, and not covered, per kecamatan.
+    """Villages built (all their fibre in service), planned, and not covered, per kecamatan.
 
     From the plan's per-site rows; the same figures as the coverage CSV export.
     """
@@ -176,7 +177,10 @@ def coverage(plan_id: Id, session: Reader, engine: Store, request: Request, _: V
             response_class=GeoJSONResponse)
 def villages(plan_id: Id, session: Reader, engine: Store, request: Request, _: Viewer
              ) -> GeoJSONResponse:
-    """Village polygons with ``status``: ``connected``, ``planned`` or ``not_covered``."""
+    """Village polygons with ``status``: ``built``, ``planned`` or ``not_covered``.
+
+    The statuses are decided by :func:`fonet.coverage.plan_coverage`.
+    """
     _plan(session, plan_id)
     session.close()  # the layers are read on a connection of their own
     layer = _layers(request, engine, plan_id).layers["villages"]

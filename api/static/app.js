@@ -3,7 +3,9 @@
 
 const API = '/api/v1';
 const STATE_COLORS = { up: '#1a9641', degraded: '#fd8d3c', down: '#d7191c', unknown: '#9e9e9e' };
-const COVER_COLORS = { connected: '#1a9641', planned: '#fdae61', not_covered: '#d7191c' };
+const COVER_COLORS = { built: '#1a9641', planned: '#fdae61', not_covered: '#d7191c' };
+// the words of fonet.coverage: built (in service), planned (reached by the plan), not covered
+const COVER_LABELS = { built: 'built (in service)', planned: 'planned', not_covered: 'not covered' };
 const RING_COLORS = ['#6a3d9a', '#e31a1c', '#ff7f00', '#33a02c', '#b15928', '#e7298a',
                      '#1b9e77', '#525252'];
 const ACCESS_COLOR = '#41b6c4';
@@ -196,8 +198,9 @@ function showPlanFigures(plan) {
   const s = plan.summary || {};
   const rows = [
     ['Plan', `${plan.name} (#${plan.id})`], ['Core POP', s.pop ? s.pop.code : '–'],
-    ['Villages', `${s.villages_connected} / ${s.villages_total}`],
-    ['Offices', s.offices_connected], ['Rings', (s.rings || []).length],
+    ['Villages reached', `${s.villages_connected} / ${s.villages_total}`],
+    ['Offices reached', `${s.offices_connected} / ${s.offices_total}`],
+    ['Rings', (s.rings || []).length],
     ['Two-edge-connected', s.backbone_two_edge_connected ? 'yes' : 'no'],
     ['Route', km((s.route_km || 0) * 1000)], ['Cable', km((s.cable_km || 0) * 1000)],
     ['Cost', rupiah(s.cost_idr || 0)], ['Max loss', `${s.max_loss_db} dB`]];
@@ -267,10 +270,10 @@ async function coverageLayers() {
                        fillColor: COVER_COLORS[f.properties.status] || '#ccc' }),
       onEachFeature: (f, l) => l.bindPopup(
         `<b>${esc(f.properties.name)}</b> (${esc(f.properties.code)})<br>` +
-        `${esc(f.properties.status.replace('_', ' '))}; hub ${esc(f.properties.hub_code || '–')}`),
+        `${esc(COVER_LABELS[f.properties.status] || f.properties.status)}; hub ${esc(f.properties.hub_code || '–')}`),
     });
     const cols = [['name', 'Kecamatan'], ['villages', 'Villages'],
-                  ['villages_connected', 'Conn.'], ['villages_planned', 'Planned'],
+                  ['villages_built', 'Built'], ['villages_planned', 'Planned'],
                   ['villages_not_covered', 'Not cov.'], ['coverage_pct', '%']];
     $('#coverage-table thead').innerHTML = '<tr>' + cols.map(([, t]) => `<th>${t}</th>`)
       .join('') + '</tr>';
@@ -279,7 +282,7 @@ async function coverageLayers() {
       .join('');
   }
   $('#coverage-legend').innerHTML = Object.entries(COVER_COLORS).map(([k, c]) =>
-    `<span><i style="background:${c}"></i>${k.replace('_', ' ')}</span>`).join('');
+    `<span><i style="background:${c}"></i>${esc(COVER_LABELS[k])}</span>`).join('');
   const box = $('#export-buttons');
   $('#export-box').hidden = !fonet.config.features.exports;
   box.innerHTML = ['gpkg', 'geojson', 'kml', 'csv', 'png', 'pdf'].map((f) =>

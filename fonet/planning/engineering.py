@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from fonet.planning.profile import Optics, Profile
+from fonet.planning.result import BomFigures
 
 
 @dataclass
@@ -116,15 +117,13 @@ class Bom:
         """Total cost."""
         return self.cable_cost_idr + self.hardware_cost_idr
 
-    def as_dict(self) -> dict:
-        """Plain dictionary for JSON."""
-        return {"cable_km": {k: round(v, 3) for k, v in sorted(self.cable_km.items())
-                             if v >= 0.0005},
-                "poles": self.poles, "handholes": self.handholes, "closures": self.closures,
-                "terminations": self.terminations,
-                "cable_cost_idr": round(self.cable_cost_idr),
-                "hardware_cost_idr": round(self.hardware_cost_idr),
-                "cost_idr": round(self.cost_idr)}
+    def figures(self) -> BomFigures:
+        """Return the rounded figures a plan reports."""
+        return BomFigures(
+            cable_km={k: round(v, 3) for k, v in sorted(self.cable_km.items()) if v >= 0.0005},
+            poles=self.poles, handholes=self.handholes, closures=self.closures,
+            terminations=self.terminations, cable_cost_idr=round(self.cable_cost_idr),
+            hardware_cost_idr=round(self.hardware_cost_idr), cost_idr=round(self.cost_idr))
 
 
 def bill_of_materials(spans: Sequence[PlannedSpan], profile: Profile, *, branch_closures: int,

@@ -10,6 +10,7 @@ import itertools
 import time
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -20,6 +21,7 @@ from fonet.errors import InputError, NotFoundError, StateError
 from fonet.graph import route_graph, site_nodes
 from fonet.planning.access import AccessTree, access_tree
 from fonet.planning.engineering import (
+    LossCheck,
     PlannedSpan,
     assign_phases,
     bill_of_materials,
@@ -38,6 +40,16 @@ from fonet.planning.hubs import (
 )
 from fonet.planning.network import Distances, priced_graph
 from fonet.planning.profile import Profile
+from fonet.planning.result import (
+    EntryDrop,
+    HopOverBudget,
+    HubFigures,
+    KecamatanFigures,
+    PlanResult,
+    PopFigures,
+    RingFigures,
+    SpofEdge,
+)
 from fonet.planning.rings import Ring, backbone_bridges, build_ring, petals
 from fonet.store.models import Area, Link, LinkSpan, Plan, PlanSite, Site, Span
 
@@ -72,6 +84,45 @@ def _resolve_pinned(
     return pinned
 
 
+@dataclass
+class _SiteRow:
+    """One served site as the plan engineers it."""
+
+    ref: PlanSiteRef
+    hub: PlanSiteRef
+    kec: str
+    path_m: float | None
+    loss: LossCheck | None
+    spans: list[PlannedSpan] | None = None
+    path_to_pop_m: float | None = None
+    loss_to_pop_db: float | None = None
+    phase: int | None = None
+
+
+@dataclass
+class _Engineered:
+    """A plan engineered but not yet stored: its figures and the parts the store needs."""
+
+    figures: PlanResult
+    spans: list[PlannedSpan]
+    sites: dict[int, _SiteRow]
+    hops: list[tuple[int, PlanSiteRef, PlanSiteRef, list[PlannedSpan]]]
+    hub_to_pop_m: dict[int, float]
+
+
+@dataclass
+class _Design:
+    """The topology chosen for a plan: POP, hubs, rings, access trees and backbone bridges."""
+
+    pop: PlanSiteRef
+    pop_how: str
+    hubs: dict[str, tuple[PlanSiteRef, str]]
+    rings: list[Ring]
+    trees: dict[str, AccessTree]
+    bridges: list[tuple[int, int]]
+    demand: list[PlanSiteRef]
+
+
 def run_plan(
     session: Session,
     profile: Profile,
@@ -81,7 +132,7 @@ def run_plan(
     hub_codes: Mapping[str, str] | None = None,
     include_schools: bool | None = None,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> PlanResult:
     """Plan the regency's coverage and store it as a new scenario.
 
     Parameters
@@ -104,8 +155,8 @@ def run_plan(
 
     Returns
     -------
-    dict
-        The plan's figures (see the README for each key).
+    PlanResult
+        The plan's figures, with its id and name (see the README for each field).
     """
     t0 = time.perf_counter()
     if include_schools is None:
@@ -114,11 +165,31 @@ def run_plan(
     if g.number_of_nodes() == 0:
         raise StateError("the store has no route graph: run `fonet init` first")
     priced_graph(g, profile)
+    design = _design(session, g, profile, pop_code=pop_code, hub_codes=hub_codes or {},
+                     include_schools=include_schools, seed=seed)
+    eng = _engineer(g, profile, design)
+    result = eng.figures
+    result.pop = PopFigures(code=design.pop.code, name=design.pop.name,
+                            chosen_by=design.pop_how)
+    result.villages_total = session.scalar(
+        select(func.count()).select_from(Area).where(Area.level == "village")) or 0
+    plan = _store(session, profile, name, eng, design)
+    result.plan_id = plan.id
+    result.name = plan.name
+    result.seconds = round(time.perf_counter() - t0, 3)
+    plan.summary = result.to_json()
+    session.flush()
+    return result
+
+
+def _design(session: Session, g: nx.Graph, profile: Profile, *, pop_code: str | None,
+            hub_codes: Mapping[str, str], include_schools: bool, seed: int) -> _Design:
+    """Choose the POP and hubs, build the rings and the access trees."""
     refs = _refs(session, g)
     by_code = {r.code: r for r in refs}
     kinds = SERVED_KINDS + (("school",) if include_schools else ())
     demand = [r for r in refs if r.kind in kinds]
-    pinned = _resolve_pinned(session, by_code, hub_codes or {})
+    pinned = _resolve_pinned(session, by_code, hub_codes)
     if pop_code is not None and pop_code not in by_code:
         raise NotFoundError(f"--pop: no site with code {pop_code!r}")
 
@@ -138,81 +209,81 @@ def run_plan(
     else:
         pop = propose_pop(dist, [r for r in refs if r.kind in POP_CANDIDATE_KINDS], hub_refs)
         pop_how = "existing core_pop" if pop.kind == "core_pop" else "1-median over hubs"
+    served_by = _served_by(dist, hubs, demand_by_kec, demand)
 
-    # sites outside every kecamatan (e.g. OPD offices in Kota Mojokerto): nearest hub
+    rings = [build_ring(g, [pop, *group])
+             for group in petals(g, pop, hub_refs, profile.topology.max_hubs_per_ring)]
+    trees = {kec: access_tree(g, hub, served_by.get(kec, []), weight="cost",
+                              time_limit_s=profile.topology.steiner_time_limit_s, seed=seed)
+             for kec, (hub, _) in hubs.items()}
+    return _Design(pop, pop_how, hubs, rings, trees, backbone_bridges(g, rings), demand)
+
+
+def _served_by(dist: Distances, hubs: dict[str, tuple[PlanSiteRef, str]],
+               demand_by_kec: dict[str, list[PlanSiteRef]], demand: list[PlanSiteRef]
+               ) -> dict[str, list[PlanSiteRef]]:
+    """Sites each hub serves.
+
+    Its kecamatan's, plus the sites outside every kecamatan (e.g. OPD offices in Kota
+    Mojokerto) that it reaches at the least route cost.
+    """
     served_by: dict[str, list[PlanSiteRef]] = {k: list(v) for k, v in demand_by_kec.items()}
     stray = [r for r in demand if not r.kecamatan_code]
     if stray:
+        hub_refs = [h for h, _ in hubs.values()]
         d = dist.between([h.node for h in hub_refs], [s.node for s in stray])
         kec_codes = list(hubs)
         for j, s in enumerate(stray):
-            served_by[kec_codes[int(d[:, j].argmin())]].append(s)
-
-    # backbone
-    rings: list[Ring] = []
-    for group in petals(g, pop, hub_refs, profile.topology.max_hubs_per_ring):
-        rings.append(build_ring(g, [pop, *group]))
-    bridges = backbone_bridges(g, rings)
-
-    # access trees
-    trees: dict[str, AccessTree] = {}
-    for kec, (hub, _) in hubs.items():
-        trees[kec] = access_tree(g, hub, served_by.get(kec, []), weight="cost",
-                                 time_limit_s=profile.topology.steiner_time_limit_s, seed=seed)
-
-    result = _engineer(g, profile, pop, hubs, rings, trees, bridges, demand)
-    result["pop"] = {"code": pop.code, "name": pop.name, "chosen_by": pop_how}
-    result["villages_total"] = session.scalar(
-        select(func.count()).select_from(Area).where(Area.level == "village"))
-    plan = _store(session, profile, name, result, rings, trees, pop, hubs)
-    result["plan_id"] = plan.id
-    result["name"] = plan.name
-    result["seconds"] = round(time.perf_counter() - t0, 3)
-    plan.summary = {k: v for k, v in result.items() if k != "sites"}
-    session.flush()
-    return result
+            served_by.setdefault(kec_codes[int(d[:, j].argmin())], []).append(s)
+    return served_by
 
 
-def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: ANN001, ANN202
-    """Spans, loss, phases and bill of materials; returns the result without ids."""
+def _engineer_backbone(g: nx.Graph, profile: Profile, rings: list[Ring]
+                       ) -> tuple[list[PlannedSpan], list[RingFigures], list[HopOverBudget],
+                                  list[tuple[int, PlanSiteRef, PlanSiteRef, list[PlannedSpan]]]]:
+    """Spans of every ring leg, ring figures, ring hops over budget and the hops' spans."""
     spans: list[PlannedSpan] = []
-    bb_cores = profile.demand.backbone_cores_per_hub
-    ring_info = []
-    hop_over = []
-    hops = []  # (ring, a, b, spans) for the plan's backbone links
+    ring_info: list[RingFigures] = []
+    hop_over: list[HopOverBudget] = []
+    hops = []
     for i, ring in enumerate(rings):
-        cores = bb_cores * (len(ring.members) - 1)
+        cores = profile.demand.backbone_cores_per_hub * (len(ring.members) - 1)
         legs_m = []
         seq = [*ring.members, ring.members[0]]
         for leg, (a, b) in zip(ring.legs, itertools.pairwise(seq), strict=True):
-            length = 0.0
-            leg_spans = []
-            for u, v in itertools.pairwise(leg):
-                d = g.edges[u, v]
-                length += d["length_m"]
-                leg_spans.append(PlannedSpan(u, v, d["edge_id"], d["length_m"], d["method"],
-                                             "backbone", cores, ring=i))
+            leg_spans = [PlannedSpan(u, v, g.edges[u, v]["edge_id"], g.edges[u, v]["length_m"],
+                                     g.edges[u, v]["method"], "backbone", cores, ring=i)
+                         for u, v in itertools.pairwise(leg)]
             spans.extend(leg_spans)
             hops.append((i, a, b, leg_spans))
+            length = sum(sp.length_m for sp in leg_spans)
             legs_m.append(length)
-        for (a, b), length in zip(itertools.pairwise(seq), legs_m, strict=True):
             chk = check_loss(length, 0, profile, profile.optics.backbone_transceiver)
             if chk.over_budget:
-                hop_over.append({"from": a.code, "to": b.code, "loss_db": chk.loss_db,
-                                 "budget_db": chk.budget_db, "fits": chk.fits})
-        ring_info.append({"ring": i, "members": [m.code for m in ring.members],
-                          "km": round(sum(legs_m) / 1000, 3), "legs_m": [round(x) for x in legs_m]})
+                hop_over.append(HopOverBudget(from_=a.code, to=b.code, loss_db=chk.loss_db,
+                                              budget_db=chk.budget_db, fits=chk.fits))
+        ring_info.append(RingFigures(ring=i, members=[m.code for m in ring.members],
+                                     km=round(sum(legs_m) / 1000, 3),
+                                     legs_m=[round(x) for x in legs_m]))
+    return spans, ring_info, hop_over, hops
 
+
+def _engineer_access(g: nx.Graph, profile: Profile, trees: dict[str, AccessTree],
+                     demand: list[PlanSiteRef]
+                     ) -> tuple[list[PlannedSpan], dict[int, _SiteRow], dict[str, int]]:
+    """Engineer the access trees.
+
+    Returns the spans sized from the sites downstream, each site's path and loss, and the
+    branch closures per kecamatan.
+    """
     cores_of = profile.demand.cores_per_site
-    site_rows: dict[int, dict] = {}
     kind = {r.site_id: r.kind for r in demand}
-    kec_of = {r.site_id: r.kecamatan_code for r in demand}
-    branch_total = 0
+    spans: list[PlannedSpan] = []
+    site_rows: dict[int, _SiteRow] = {}
     kec_branch: dict[str, int] = {}
     for kec, tree in trees.items():
-        down = tree.downstream()
         by_pair = {}
-        for (a, b), sids in down.items():
+        for (a, b), sids in tree.downstream().items():
             d = g.edges[a, b]
             need = sum(cores_of.get(kind.get(s, "other"), 2) for s in sids)
             by_pair[a, b] = PlannedSpan(a, b, d["edge_id"], d["length_m"], d["method"], "access",
@@ -220,7 +291,6 @@ def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: AN
             spans.append(by_pair[a, b])
         branches = branch_nodes(tree.tree)
         kec_branch[kec] = len(branches)
-        branch_total += len(branches)
         paths = tree.paths()
         for s in tree.sites:
             path = paths.get(s.site_id)
@@ -229,17 +299,16 @@ def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: AN
             length = sum(g.edges[u, v]["length_m"] for u, v in itertools.pairwise(path))
             chk = check_loss(length, sum(1 for n in path[1:-1] if n in branches), profile,
                              profile.optics.access_transceiver)
-            site_rows[s.site_id] = {"ref": s, "hub": tree.hub, "kec": kec, "path_m": length,
-                                    "loss": chk, "spans": [by_pair[e] for e in
-                                                           itertools.pairwise(path)]}
+            site_rows[s.site_id] = _SiteRow(s, tree.hub, kec, length, chk,
+                                            [by_pair[e] for e in itertools.pairwise(path)])
         for s in tree.unreachable:
-            site_rows[s.site_id] = {"ref": s, "hub": tree.hub, "kec": kec, "path_m": None,
-                                    "loss": None}
-    for s in spans:
-        size_and_cost(s, profile)
-    phases = assign_phases(spans, kind, kec_of, profile.topology.phase_count)
+            site_rows[s.site_id] = _SiteRow(s, tree.hub, kec, None, None)
+    return spans, site_rows, kec_branch
 
-    # path to the POP: to the hub, then the shorter way round the hub's ring
+
+def _paths_to_pop(g: nx.Graph, pop: PlanSiteRef, hubs: dict[str, tuple[PlanSiteRef, str]],
+                  rings: list[Ring]) -> dict[int, float]:
+    """Route metres from the POP and each hub to the POP: the shorter way round its ring."""
     to_pop: dict[int, float] = {pop.site_id: 0.0}
     for h, _ in hubs.values():
         if h.entry == pop.entry:  # a hub at the POP's own route node needs no ring
@@ -252,49 +321,62 @@ def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: AN
             total += sum(g.edges[u, v]["length_m"] for u, v in itertools.pairwise(leg))
         for k, m in enumerate(ring.members):
             to_pop[m.site_id] = min(to_pop.get(m.site_id, float("inf")), cum[k], total - cum[k])
+    return to_pop
+
+
+def _complete_site_rows(site_rows: dict[int, _SiteRow], to_pop: dict[int, float],
+                        phases: dict[int, int], profile: Profile) -> None:
+    """Give each site its build phase and its path and loss to the POP.
+
+    The path runs to its hub, then the shorter way round the hub's ring.
+    """
     for row in site_rows.values():
-        hub_to_pop = to_pop.get(row["hub"].site_id)
-        row["path_to_pop_m"] = (None if row["path_m"] is None or hub_to_pop is None
-                                else row["path_m"] + hub_to_pop)
-        row["phase"] = phases.get(row["ref"].site_id)
-        if row["path_to_pop_m"] is not None:
-            length = row["path_to_pop_m"]
-            splices = splices_on_path(length, 0, profile.hardware.drum_length_m)
-            row["loss_to_pop_db"] = round(path_loss_db(length, splices, profile.optics, 1550), 3)
+        hub_to_pop = to_pop.get(row.hub.site_id)
+        row.path_to_pop_m = (None if row.path_m is None or hub_to_pop is None
+                             else row.path_m + hub_to_pop)
+        row.phase = phases.get(row.ref.site_id)
+        if row.path_to_pop_m is not None:
+            splices = splices_on_path(row.path_to_pop_m, 0, profile.hardware.drum_length_m)
+            row.loss_to_pop_db = round(path_loss_db(row.path_to_pop_m, splices, profile.optics,
+                                                    1550), 3)
 
-    connected = {sid for sid, r in site_rows.items() if r["path_m"] is not None}
+
+def _engineer(g: nx.Graph, profile: Profile, design: _Design) -> _Engineered:
+    """Spans, loss, phases and bill of materials; the figures without ids."""
+    pop, hubs, demand = design.pop, design.hubs, design.demand
+    bb_spans, ring_info, hop_over, hops = _engineer_backbone(g, profile, design.rings)
+    ac_spans, site_rows, kec_branch = _engineer_access(g, profile, design.trees, demand)
+    spans = bb_spans + ac_spans
+    for s in spans:
+        size_and_cost(s, profile)
+    kind = {r.site_id: r.kind for r in demand}
+    phases = assign_phases(spans, kind, {r.site_id: r.kecamatan_code for r in demand},
+                           profile.topology.phase_count)
+    to_pop = _paths_to_pop(g, pop, hubs, design.rings)
+    _complete_site_rows(site_rows, to_pop, phases, profile)
+
+    connected = {sid for sid, r in site_rows.items() if r.path_m is not None}
     connected |= {h.site_id for h, _ in hubs.values()}
-    unreachable = sorted(r["ref"].code for r in site_rows.values() if r["path_m"] is None
-                         and r["ref"].site_id not in connected)
-    over = sorted(r["ref"].code for r in site_rows.values() if r["loss"] and r["loss"].over_budget)
-    losses = [r["loss"].loss_db for r in site_rows.values() if r["loss"]]
+    figures = PlanResult(
+        hubs=[HubFigures(kecamatan=k, site=h.code, name=h.name, chosen_by=how,
+                         at_pop=h.entry == pop.entry) for k, (h, how) in sorted(hubs.items())],
+        rings=ring_info,
+        ring_hops_over_budget=hop_over,
+        **_coverage_figures(demand, connected, site_rows),
+        **_network_figures(g, design, spans),
+        **_bill_figures(spans, profile, design, site_rows, kec_branch, connected),
+    )
+    return _Engineered(figures, spans, site_rows, hops, to_pop)
 
-    total_terms = len(connected) + len(hubs) + 1
-    bom = bill_of_materials(spans, profile, branch_closures=branch_total,
-                            terminations=total_terms)
-    per_kec = {}
-    for kec in sorted(trees):
-        kspans = [s for s in spans if s.kecamatan_code == kec]
-        n_sites = sum(1 for r in site_rows.values() if r["kec"] == kec and r["path_m"] is not None)
-        per_kec[kec] = {"hub": hubs[kec][0].code, "hub_chosen_by": hubs[kec][1],
-                        "sites": n_sites,
-                        **bill_of_materials(kspans, profile, branch_closures=kec_branch[kec],
-                                            terminations=n_sites + 1).as_dict()}
-    bspans = [s for s in spans if s.role == "backbone"]
-    backbone_bom = bill_of_materials(bspans, profile, branch_closures=0,
-                                     terminations=2 * len(hubs)).as_dict()
-    route_edges = {s.edge_id for s in spans}
-    route_m = sum(g.edges[s.u, s.v]["length_m"] for s in
-                  {s.edge_id: s for s in spans}.values())
-    by_kind = defaultdict(lambda: [0, 0])
+
+def _coverage_figures(demand: list[PlanSiteRef], connected: set[int],
+                      site_rows: dict[int, _SiteRow]) -> dict[str, Any]:
+    """Sites reached by kind, unreachable sites, loss figures."""
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in demand:
         by_kind[r.kind][0] += 1
         by_kind[r.kind][1] += r.site_id in connected
-    hub_drops = []
-    for ref in [pop, *(h for h, _ in hubs.values())]:
-        drop_m = g.edges[ref.node, ref.entry]["length_m"] if ref.node != ref.entry else 0.0
-        if drop_m > 0.5:
-            hub_drops.append({"site": ref.code, "drop_m": round(drop_m)})
+    losses = [r.loss.loss_db for r in site_rows.values() if r.loss]
     return {
         "villages_connected": by_kind["village_office"][1],
         "offices_total": by_kind["village_office"][0] + by_kind["kecamatan_office"][0],
@@ -302,72 +384,95 @@ def _engineer(g, profile, pop, hubs, rings, trees, bridges, demand):  # noqa: AN
         "opd_total": by_kind["opd"][0],
         "opd_connected": by_kind["opd"][1],
         "schools_connected": by_kind["school"][1] if "school" in by_kind else 0,
-        "hubs": [{"kecamatan": k, "site": h.code, "name": h.name, "chosen_by": how,
-                  "at_pop": h.entry == pop.entry}
-                 for k, (h, how) in sorted(hubs.items())],
-        "rings": ring_info,
-        "backbone_two_edge_connected": not bridges,
-        "single_points_of_failure": [
-            {"route_edge_id": g.edges[u, v]["edge_id"], "u": u, "v": v,
-             "length_m": round(g.edges[u, v]["length_m"], 1)} for u, v in bridges],
-        "single_entry_drops": hub_drops,
-        "unreachable_sites": unreachable,
-        "route_km": round(route_m / 1000, 3),
-        "route_edges_used": len(route_edges),
-        "cable_km": round(sum(s.length_m * s.count for s in spans) / 1000, 3),
-        "cost_idr": round(bom.cost_idr),
-        "bill_of_materials": bom.as_dict(),
-        "backbone": backbone_bom,
-        "per_kecamatan": per_kec,
+        "unreachable_sites": sorted(r.ref.code for r in site_rows.values()
+                                    if r.path_m is None and r.ref.site_id not in connected),
         "max_loss_db": round(max(losses), 3) if losses else None,
-        "sites_over_budget": over,
-        "ring_hops_over_budget": hop_over,
-        "phases": {str(p): sum(1 for s in spans if s.phase == p)
-                   for p in sorted({s.phase for s in spans})},
-        "spans": spans,
-        "sites": site_rows,
-        "hops": hops,
-        "hub_to_pop_m": to_pop,
+        "sites_over_budget": sorted(r.ref.code for r in site_rows.values()
+                                    if r.loss and r.loss.over_budget),
     }
 
 
-def _store_links(session, plan, span_rows, hops, rows, skip) -> None:  # noqa: ANN001
+def _network_figures(g: nx.Graph, design: _Design, spans: list[PlannedSpan]) -> dict[str, Any]:
+    """Route and cable lengths, resilience of the backbone, phases."""
+    hub_drops = []
+    for ref in [design.pop, *(h for h, _ in design.hubs.values())]:
+        drop_m = g.edges[ref.node, ref.entry]["length_m"] if ref.node != ref.entry else 0.0
+        if drop_m > 0.5:
+            hub_drops.append(EntryDrop(site=ref.code, drop_m=round(drop_m)))
+    one_per_edge = {s.edge_id: s for s in spans}
+    return {
+        "backbone_two_edge_connected": not design.bridges,
+        "single_points_of_failure": [
+            SpofEdge(route_edge_id=g.edges[u, v]["edge_id"], u=u, v=v,
+                     length_m=round(g.edges[u, v]["length_m"], 1)) for u, v in design.bridges],
+        "single_entry_drops": hub_drops,
+        "route_km": round(sum(g.edges[s.u, s.v]["length_m"] for s in one_per_edge.values())
+                          / 1000, 3),
+        "route_edges_used": len(one_per_edge),
+        "cable_km": round(sum(s.length_m * s.count for s in spans) / 1000, 3),
+        "phases": {str(p): sum(1 for s in spans if s.phase == p)
+                   for p in sorted({s.phase for s in spans})},
+    }
+
+
+def _bill_figures(spans: list[PlannedSpan], profile: Profile, design: _Design,
+                  site_rows: dict[int, _SiteRow], kec_branch: dict[str, int],
+                  connected: set[int]) -> dict[str, Any]:
+    """Bill of materials in total, for the backbone and per kecamatan."""
+    hubs = design.hubs
+    bom = bill_of_materials(spans, profile, branch_closures=sum(kec_branch.values()),
+                            terminations=len(connected) + len(hubs) + 1)
+    per_kec = {}
+    for kec in sorted(design.trees):
+        kspans = [s for s in spans if s.kecamatan_code == kec]
+        n_sites = sum(1 for r in site_rows.values() if r.kec == kec and r.path_m is not None)
+        kbom = bill_of_materials(kspans, profile, branch_closures=kec_branch[kec],
+                                 terminations=n_sites + 1)
+        per_kec[kec] = KecamatanFigures(hub=hubs[kec][0].code, hub_chosen_by=hubs[kec][1],
+                                        sites=n_sites, **kbom.figures().model_dump())
+    backbone = bill_of_materials([s for s in spans if s.role == "backbone"], profile,
+                                 branch_closures=0, terminations=2 * len(hubs))
+    return {"cost_idr": round(bom.cost_idr), "bill_of_materials": bom.figures(),
+            "backbone": backbone.figures(), "per_kecamatan": per_kec}
+
+
+def _store_links(session: Session, plan: Plan, span_rows: dict[int, Span],
+                 eng: _Engineered, skip: set[int]) -> None:
     """Store the plan's logical links: one per ring hop and one per served site."""
     links = []
-    for ring, a, b, leg in hops:
+    for ring, a, b, leg in eng.hops:
         links.append((Link(name=f"P{plan.id}:BB{ring}:{a.code}>{b.code}", plan_id=plan.id,
                            a_site_id=a.site_id, z_site_id=b.site_id), leg))
-    for sid, r in rows.items():
-        if r.get("spans") is None or sid in skip:
+    for sid, r in eng.sites.items():
+        if r.spans is None or sid in skip:
             continue
-        links.append((Link(name=f"P{plan.id}:AC:{r['ref'].code}", plan_id=plan.id,
-                           a_site_id=r["hub"].site_id, z_site_id=sid), r["spans"]))
+        links.append((Link(name=f"P{plan.id}:AC:{r.ref.code}", plan_id=plan.id,
+                           a_site_id=r.hub.site_id, z_site_id=sid), r.spans))
     session.add_all(link for link, _ in links)
     session.flush()
     session.add_all(LinkSpan(link_id=link.id, seq=k, span_id=span_rows[id(sp)].id)
                     for link, path in links for k, sp in enumerate(path))
 
 
-def _store(session, profile, name, result, rings, trees, pop, hubs) -> Plan:  # noqa: ANN001
+def _store(session: Session, profile: Profile, name: str | None, eng: _Engineered,
+           design: _Design) -> Plan:
+    """Store the plan, its spans, logical links and per-site results."""
     n = (session.scalar(select(func.count()).select_from(Plan)) or 0) + 1
     plan = Plan(name=name or f"plan-{n}", profile=profile.model_dump(mode="json"), summary={})
     session.add(plan)
     session.flush()
-    spans: list[PlannedSpan] = result.pop("spans")
     span_rows = {id(s): Span(
         plan_id=plan.id, route_edge_id=s.edge_id, a_node_id=s.u, z_node_id=s.v,
         length_m=s.length_m, cores=s.size * s.count, install_method=s.method, status="planned",
         role=s.role, phase=s.phase, cost_idr=s.cost_idr,
         attrs={"cable_size": s.size, "cables": s.count, "cores_needed": s.cores_needed,
                "kecamatan_code": s.kecamatan_code, "ring": s.ring, "site_ids": s.site_ids})
-        for s in spans}
+        for s in eng.spans}
     session.add_all(span_rows.values())
     session.flush()
-    rows = result.pop("sites")
-    hops = result.pop("hops")
-    to_pop = result.pop("hub_to_pop_m")
-    _store_links(session, plan, span_rows, hops, rows,
-                 {pop.site_id, *(h.site_id for h, _ in hubs.values())})
+    pop, hubs = design.pop, design.hubs
+    _store_links(session, plan, span_rows, eng, {pop.site_id, *(h.site_id for h, _ in
+                                                               hubs.values())})
     hub_ids = {h.site_id: k for k, (h, _) in hubs.items()}
     session.add(PlanSite(plan_id=plan.id, site_id=pop.site_id, role="pop",
                          kecamatan_code=pop.kecamatan_code, connected=True, path_m=0.0,
@@ -376,20 +481,19 @@ def _store(session, profile, name, result, rings, trees, pop, hubs) -> Plan:  # 
         if sid == pop.site_id:
             continue
         session.add(PlanSite(plan_id=plan.id, site_id=sid, role="hub", kecamatan_code=kec,
-                             connected=True, path_m=0.0, path_to_pop_m=to_pop.get(sid),
-                             phase=1))
-    for sid, r in rows.items():
+                             connected=True, path_m=0.0,
+                             path_to_pop_m=eng.hub_to_pop_m.get(sid), phase=1))
+    for sid, r in eng.sites.items():
         if sid in hub_ids or sid == pop.site_id:
             continue
-        loss = r["loss"]
+        loss = r.loss
         session.add(PlanSite(
-            plan_id=plan.id, site_id=sid, role="access", hub_site_id=r["hub"].site_id,
-            kecamatan_code=r["ref"].kecamatan_code or r["kec"], connected=r["path_m"] is not None,
-            path_m=r["path_m"], path_to_pop_m=r["path_to_pop_m"],
-            loss_to_pop_db=r.get("loss_to_pop_db"),
+            plan_id=plan.id, site_id=sid, role="access", hub_site_id=r.hub.site_id,
+            kecamatan_code=r.ref.kecamatan_code or r.kec, connected=r.path_m is not None,
+            path_m=r.path_m, path_to_pop_m=r.path_to_pop_m, loss_to_pop_db=r.loss_to_pop_db,
             loss_1310_db=loss.loss_1310_db if loss else None,
             loss_1550_db=loss.loss_1550_db if loss else None,
-            over_budget=bool(loss and loss.over_budget), phase=r["phase"],
+            over_budget=bool(loss and loss.over_budget), phase=r.phase,
             attrs={"transceiver": loss.transceiver, "budget_db": loss.budget_db,
                    "fits": loss.fits} if loss else {}))
     session.flush()

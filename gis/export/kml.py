@@ -154,7 +154,7 @@ def build_kml(pl: PlanLayers, lang: str = "id") -> ET.Element:
                                 f"{t('hub_of')}: {k.hub_name or '–'}")
         _placemark(kf, k.name, "kecamatan", k.geometry,
                    [(t("code"), k.code), (t("villages"), k.villages),
-                    (t("connected"), k.villages_connected), (t("planned"), k.villages_planned),
+                    (t("built"), k.villages_built), (t("planned"), k.villages_planned),
                     (t("not_covered"), k.villages_not_covered), (t("hub_of"), k.hub_name),
                     (t("cable_km"), k.cable_km), ("Rp", k.cost_idr)], {"code": k.code})
         vf = _sub(kf, "Folder")

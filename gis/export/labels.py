@@ -7,14 +7,16 @@ English (``en``).
 
 from __future__ import annotations
 
+from fonet.coverage import STATUSES as COVERAGE_STATUSES
 from fonet.errors import InputError
 
 LANGS = ("id", "en")
 
-STATUSES = ("connected", "planned", "not_covered")
-"""Coverage status of a village or site: its fibre is built, planned, or absent from the plan."""
+STATUSES = tuple(s.value for s in COVERAGE_STATUSES)
+"""Coverage status of a village or site (see :mod:`fonet.coverage`): its fibre is built,
+planned, or absent from the plan."""
 
-STATUS_COLORS = {"connected": "#4dac26", "planned": "#fee391", "not_covered": "#f1a7a7"}
+STATUS_COLORS = {"built": "#4dac26", "planned": "#fee391", "not_covered": "#f1a7a7"}
 STATUS_EDGE = "#8c8c8c"
 BACKBONE_COLOR = "#c0392b"
 ACCESS_COLOR = "#1f4e9c"
@@ -29,7 +31,7 @@ _TEXT: dict[str, dict[str, str]] = {
               "en": "Fibre-Optic Network Plan, Mojokerto Regency"},
     "subtitle": {"id": "Rencana induk konektivitas kantor desa, kecamatan dan OPD",
                  "en": "Masterplan for connecting village, kecamatan and OPD offices"},
-    "connected": {"id": "Terhubung", "en": "Connected"},
+    "built": {"id": "Terbangun", "en": "Built"},
     "planned": {"id": "Direncanakan", "en": "Planned"},
     "not_covered": {"id": "Belum terjangkau", "en": "Not covered"},
     "backbone": {"id": "Kabel tulang punggung (ring)", "en": "Backbone cable (ring)"},
@@ -93,8 +95,8 @@ _TEXT: dict[str, dict[str, str]] = {
     "rings_table": {"id": "Ring tulang punggung", "en": "Backbone rings"},
     "cores": {"id": "Inti", "en": "Cores"},
     "notes": {"id": "Keterangan", "en": "Notes"},
-    "note_connected": {"id": "Terhubung: seluruh serat dari hub ke kantor desa sudah terbangun.",
-                       "en": "Connected: all fibre from the hub to the village office is built."},
+    "note_built": {"id": "Terbangun: seluruh serat dari hub ke kantor desa sudah terbangun.",
+                   "en": "Built: all fibre from the hub to the village office is in place."},
     "note_planned": {"id": "Direncanakan: kantor desa dijangkau rencana ini, serat belum "
                            "(seluruhnya) terbangun.",
                      "en": "Planned: the plan reaches the village office; its fibre is not "

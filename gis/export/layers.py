@@ -1,11 +1,7 @@
 """Every layer of a stored plan as a GeoDataFrame in EPSG:4326, read from the store tables.
 
-A village's coverage status comes from the plan's site for its village office:
-
-- ``connected``: the plan reaches the office and every span it rides (its access path and its
-  hub's backbone ring) is ``built`` (an office that rides no span at all stays ``planned``);
-- ``planned``: the plan reaches the office, but some of that fibre is not built yet;
-- ``not_covered``: the plan does not reach the office (or the village has none).
+A village's coverage status (``built``, ``planned`` or ``not_covered``) is decided once, by
+:func:`fonet.coverage.plan_coverage`; the layers carry it as it is.
 """
 
 from __future__ import annotations
@@ -21,7 +17,9 @@ import shapely
 from shapely.geometry import Point
 from sqlalchemy import Engine, func, select
 
+from fonet.coverage import PlanCoverage, plan_coverage
 from fonet.errors import NotFoundError, StateError
+from fonet.planning.result import PlanResult
 from fonet.store import reader
 from fonet.store.models import Area, Plan, PlanSite, RouteEdge, Site, Span
 
@@ -37,7 +35,8 @@ class PlanLayers:
     plan_id: int
     name: str
     created_at: datetime | None
-    summary: dict[str, Any]
+    summary: PlanResult
+    coverage: PlanCoverage
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     phases: list[int] = field(default_factory=list)
     edge_kinds: set[str] = field(default_factory=set)
@@ -72,10 +71,20 @@ def _gdf(rows: list[dict[str, Any]], geoms: list[Any], columns: list[str]) -> gp
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs=CRS), crs=CRS)
 
 
-def _site_status(ps: PlanSite | None, spans_built: bool) -> str:
-    if ps is None or not ps.connected:
-        return "not_covered"
-    return "connected" if spans_built else "planned"
+@dataclass
+class _Rows:
+    """The store rows one plan's layers are built from."""
+
+    areas: list[Area]
+    sites: dict[int, Site]
+    psites: dict[int, PlanSite]
+    spans: list[Span]
+    edges: dict[int, RouteEdge]
+
+    @property
+    def kec_name(self) -> dict[str, str]:
+        """Kecamatan names by code."""
+        return {a.code: a.name for a in self.areas if a.level == "kecamatan"}
 
 
 def load_layers(engine: Engine, plan_id: int | None = None) -> PlanLayers:
@@ -98,10 +107,6 @@ def load_layers(engine: Engine, plan_id: int | None = None) -> PlanLayers:
     with reader(engine) as s:
         plan = s.get(Plan, plan_id)
         assert plan is not None
-        areas = s.scalars(select(Area).order_by(Area.code)).all()
-        sites = {x.id: x for x in s.scalars(select(Site).order_by(Site.id))}
-        psites = {p.site_id: p for p in
-                  s.scalars(select(PlanSite).where(PlanSite.plan_id == plan_id))}
         spans = s.scalars(select(Span).where(Span.plan_id == plan_id).order_by(Span.id)).all()
         edge_ids = sorted({sp.route_edge_id for sp in spans})
         edges = {}
@@ -109,57 +114,48 @@ def load_layers(engine: Engine, plan_id: int | None = None) -> PlanLayers:
             ids = edge_ids[chunk:chunk + 500]
             edges.update({e.id: e for e in s.scalars(select(RouteEdge)
                                                      .where(RouteEdge.id.in_(ids)))})
-        out = PlanLayers(plan_id, plan.name, plan.created_at, dict(plan.summary or {}))
-    summary = out.summary
-    edge_geom = {i: shapely.from_wkb(e.geometry_wkb) for i, e in edges.items()}
+        rows = _Rows(
+            areas=list(s.scalars(select(Area).order_by(Area.code))),
+            sites={x.id: x for x in s.scalars(select(Site).order_by(Site.id))},
+            psites={p.site_id: p for p in
+                    s.scalars(select(PlanSite).where(PlanSite.plan_id == plan_id))},
+            spans=list(spans), edges=edges)
+        out = PlanLayers(plan_id, plan.name, plan.created_at, PlanResult.of_plan(plan.summary),
+                         plan_coverage(s, plan_id))
     out.edge_kinds = {e.kind for e in edges.values()}
     out.phases = sorted({sp.phase for sp in spans if sp.phase is not None})
-    kec_areas = [a for a in areas if a.level == "kecamatan"]
-    kec_name = {a.code: a.name for a in kec_areas}
-    by_code = {x.code: x for x in sites.values()}
+    regency = [a for a in rows.areas if a.level == "regency"]
+    out.layers["boundary"] = _gdf(
+        [{"code": a.code, "name": a.name, "area_km2": a.area_km2} for a in regency],
+        [shapely.from_wkb(a.geometry_wkb) for a in regency], ["code", "name", "area_km2"])
+    out.layers["villages"] = _villages_layer(rows, out.coverage)
+    out.layers["kecamatan"] = _kecamatan_layer(rows, out.summary, out.coverage)
+    out.layers["sites"] = _sites_layer(rows, out.coverage)
+    out.layers["hubs"] = _hubs_layer(rows, out.summary)
+    out.layers.update(_span_layers(rows, out.summary))
+    out.layers = {k: out.layers[k] for k in LAYER_ORDER}
+    return out
 
-    # which spans each site rides, to tell built fibre from planned fibre
-    ring_of: dict[str, set[int]] = defaultdict(set)
-    for r in summary.get("rings", []):
-        for code in r.get("members", []):
-            ring_of[code].add(int(r["ring"]))
-    ring_spans: dict[int, list[bool]] = defaultdict(list)
-    site_spans: dict[int, list[bool]] = defaultdict(list)
-    for sp in spans:
-        attrs = sp.attrs or {}
-        if sp.role == "backbone" and attrs.get("ring") is not None:
-            ring_spans[int(attrs["ring"])].append(sp.status == "built")
-        for sid in attrs.get("site_ids") or []:
-            site_spans[int(sid)].append(sp.status == "built")
 
-    def status_of(site: Site) -> str:
-        ps = psites.get(site.id)
-        if ps is None:
-            return _site_status(None, False)
-        hub = sites.get(ps.hub_site_id) if ps.hub_site_id else site
-        rings = ring_of.get(hub.code if hub else site.code, set())
-        rides = site_spans.get(site.id, []) + [b for r in rings for b in ring_spans.get(r, [])]
-        return _site_status(ps, bool(rides) and all(rides))
-
-    site_status = {sid: status_of(x) for sid, x in sites.items()}
-
-    # villages
-    office_of = {x.village_code: x for x in sites.values() if x.kind == "village_office"}
+def _villages_layer(rows: _Rows, coverage: PlanCoverage) -> gpd.GeoDataFrame:
+    """Village polygons with their coverage status, hub, path and loss."""
+    kec_name = rows.kec_name
     vcols = ["code", "code_bps", "name", "village_type", "kecamatan_code", "kecamatan",
              "area_km2", "status", "office_code", "hub_code", "hub_name", "path_m",
              "path_to_pop_m", "loss_1310_db", "loss_1550_db", "loss_to_pop_db", "budget_db",
              "over_budget", "phase"]
     vrows, vgeoms = [], []
-    for a in (a for a in areas if a.level == "village"):
-        office = office_of.get(a.code)
-        ps = psites.get(office.id) if office else None
-        hub = sites.get(ps.hub_site_id) if ps and ps.hub_site_id else (
+    for a in (a for a in rows.areas if a.level == "village"):
+        oid = coverage.office_of.get(a.code)
+        office = rows.sites.get(oid) if oid is not None else None
+        ps = rows.psites.get(office.id) if office else None
+        hub = rows.sites.get(ps.hub_site_id) if ps and ps.hub_site_id else (
             office if ps and ps.role in ("hub", "pop") else None)
         vrows.append({
             "code": a.code, "code_bps": a.code_bps, "name": a.name,
             "village_type": a.village_type, "kecamatan_code": a.parent_code,
             "kecamatan": kec_name.get(a.parent_code or ""), "area_km2": a.area_km2,
-            "status": site_status[office.id] if office else "not_covered",
+            "status": coverage.villages[a.code].value,
             "office_code": office.code if office else None,
             "hub_code": hub.code if hub else None, "hub_name": hub.name if hub else None,
             "path_m": ps.path_m if ps else None,
@@ -173,49 +169,48 @@ def load_layers(engine: Engine, plan_id: int | None = None) -> PlanLayers:
         vgeoms.append(shapely.from_wkb(a.geometry_wkb))
     villages = _gdf(vrows, vgeoms, vcols)
     villages["phase"] = villages["phase"].astype("Int32")
-    out.layers["villages"] = villages
+    return villages
 
-    # boundary and kecamatan
-    regency = [a for a in areas if a.level == "regency"]
-    out.layers["boundary"] = _gdf(
-        [{"code": a.code, "name": a.name, "area_km2": a.area_km2} for a in regency],
-        [shapely.from_wkb(a.geometry_wkb) for a in regency], ["code", "name", "area_km2"])
-    per_kec = summary.get("per_kecamatan", {})
-    counts = villages.groupby(["kecamatan_code", "status"]).size().unstack(fill_value=0)
+
+def _kecamatan_layer(rows: _Rows, summary: PlanResult, coverage: PlanCoverage
+                     ) -> gpd.GeoDataFrame:
+    """Kecamatan polygons with villages by status, hub, cable and cost."""
+    by_code = {x.code: x for x in rows.sites.values()}
+    kec_areas = [a for a in rows.areas if a.level == "kecamatan"]
     krows = []
     for a in kec_areas:
-        bom = per_kec.get(a.code, {})
-        hub = by_code.get(bom.get("hub", ""))
-        n = {st: int(counts.loc[a.code].get(st, 0)) if a.code in counts.index else 0
-             for st in ("connected", "planned", "not_covered")}
-        total = sum(n.values())
+        fig = summary.per_kecamatan.get(a.code)
+        hub = by_code.get(fig.hub) if fig else None
+        n = coverage.per_kecamatan.get(a.code)
         krows.append({
             "code": a.code, "code_bps": a.code_bps, "name": a.name, "area_km2": a.area_km2,
-            "villages": total, "villages_connected": n["connected"],
-            "villages_planned": n["planned"], "villages_not_covered": n["not_covered"],
-            "coverage_pct": round(100 * (n["connected"] + n["planned"]) / total, 1)
-            if total else 0.0,
+            "villages": n.villages if n else 0, "villages_built": n.built if n else 0,
+            "villages_planned": n.planned if n else 0,
+            "villages_not_covered": n.not_covered if n else 0,
+            "coverage_pct": n.coverage_pct if n else 0.0,
             "hub_code": hub.code if hub else None, "hub_name": hub.name if hub else None,
-            "sites_served": bom.get("sites"),
-            "cable_km": round(sum((bom.get("cable_km") or {}).values()), 3),
-            "cost_idr": bom.get("cost_idr")})
-    out.layers["kecamatan"] = _gdf(krows, [shapely.from_wkb(a.geometry_wkb) for a in kec_areas],
-                                   list(krows[0]) if krows else ["code"])
+            "sites_served": fig.sites if fig else None,
+            "cable_km": fig.cable_km_total if fig else 0.0,
+            "cost_idr": fig.cost_idr if fig else None})
+    return _gdf(krows, [shapely.from_wkb(a.geometry_wkb) for a in kec_areas],
+                list(krows[0]) if krows else ["code"])
 
-    # sites
+
+def _sites_layer(rows: _Rows, coverage: PlanCoverage) -> gpd.GeoDataFrame:
+    """Every site with its role in the plan, status, hub, path and loss."""
     scols = ["code", "name", "kind", "village_code", "kecamatan_code", "location_source",
              "snap_m", "plan_role", "plan_kecamatan_code", "status", "hub_code", "path_m",
              "loss_1310_db", "loss_1550_db", "over_budget", "phase"]
     srows, sgeoms = [], []
-    for sid, x in sites.items():
-        ps = psites.get(sid)
-        hub = sites.get(ps.hub_site_id) if ps and ps.hub_site_id else None
+    for sid, x in rows.sites.items():
+        ps = rows.psites.get(sid)
+        hub = rows.sites.get(ps.hub_site_id) if ps and ps.hub_site_id else None
         srows.append({
             "code": x.code, "name": x.name, "kind": x.kind, "village_code": x.village_code,
             "kecamatan_code": x.kecamatan_code, "location_source": x.location_source,
             "snap_m": x.snap_m, "plan_role": ps.role if ps else "none",
             "plan_kecamatan_code": ps.kecamatan_code if ps else None,
-            "status": site_status[sid], "hub_code": hub.code if hub else None,
+            "status": coverage.sites[sid].value, "hub_code": hub.code if hub else None,
             "path_m": ps.path_m if ps else None, "loss_1310_db": ps.loss_1310_db if ps else None,
             "loss_1550_db": ps.loss_1550_db if ps else None,
             "over_budget": bool(ps.over_budget) if ps else False,
@@ -223,27 +218,43 @@ def load_layers(engine: Engine, plan_id: int | None = None) -> PlanLayers:
         sgeoms.append(Point(x.lon, x.lat))
     sites_gdf = _gdf(srows, sgeoms, scols)
     sites_gdf["phase"] = sites_gdf["phase"].astype("Int32")
-    out.layers["sites"] = sites_gdf
+    return sites_gdf
 
-    # hubs (the core POP first)
+
+def _rings_of(summary: PlanResult) -> dict[str, set[int]]:
+    """Rings each member site sits on, by site code."""
+    ring_of: dict[str, set[int]] = defaultdict(set)
+    for r in summary.rings:
+        for code in r.members:
+            ring_of[code].add(r.ring)
+    return ring_of
+
+
+def _hubs_layer(rows: _Rows, summary: PlanResult) -> gpd.GeoDataFrame:
+    """Build the layer of the core POP and the hubs, the POP first."""
+    kec_name = rows.kec_name
+    ring_of = _rings_of(summary)
     hcols = ["code", "name", "role", "kecamatan_code", "kecamatan", "chosen_by", "rings"]
-    chosen = {h["site"]: h.get("chosen_by") for h in summary.get("hubs", [])}
-    pop_code = (summary.get("pop") or {}).get("code")
+    chosen = {h.site: h.chosen_by for h in summary.hubs}
+    if summary.pop:
+        chosen[summary.pop.code] = summary.pop.chosen_by
     hrows, hgeoms = [], []
-    for sid, ps in sorted(psites.items(), key=lambda kv: (kv[1].role != "pop", kv[0])):
+    for sid, ps in sorted(rows.psites.items(), key=lambda kv: (kv[1].role != "pop", kv[0])):
         if ps.role not in ("pop", "hub"):
             continue
-        x = sites[sid]
+        x = rows.sites[sid]
         hrows.append({
             "code": x.code, "name": x.name, "role": ps.role, "kecamatan_code": ps.kecamatan_code,
-            "kecamatan": kec_name.get(ps.kecamatan_code or ""),
-            "chosen_by": (summary.get("pop") or {}).get("chosen_by") if x.code == pop_code
-            else chosen.get(x.code),
+            "kecamatan": kec_name.get(ps.kecamatan_code or ""), "chosen_by": chosen.get(x.code),
             "rings": ",".join(str(r) for r in sorted(ring_of.get(x.code, ())))})
         hgeoms.append(Point(x.lon, x.lat))
-    out.layers["hubs"] = _gdf(hrows, hgeoms, hcols)
+    return _gdf(hrows, hgeoms, hcols)
 
-    # spans, route edges used and rings
+
+def _span_layers(rows: _Rows, summary: PlanResult) -> dict[str, gpd.GeoDataFrame]:
+    """Layers ``spans``, ``route_edges`` (those the plan uses) and ``rings``."""
+    kec_name = rows.kec_name
+    edge_geom = {i: shapely.from_wkb(e.geometry_wkb) for i, e in rows.edges.items()}
     pcols = ["span_id", "route_edge_id", "role", "category", "cores", "cable_size", "cables",
              "cores_needed", "install_method", "status", "phase", "length_m", "cost_idr",
              "ring", "kecamatan_code", "kecamatan", "sites_served"]
@@ -251,7 +262,7 @@ def load_layers(engine: Engine, plan_id: int | None = None) -> PlanLayers:
     edge_roles: dict[int, set[str]] = defaultdict(set)
     ring_parts: dict[int, list[Any]] = defaultdict(list)
     ring_figs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for sp in spans:
+    for sp in rows.spans:
         a = sp.attrs or {}
         kec = a.get("kecamatan_code")
         prows.append({
@@ -276,29 +287,26 @@ def load_layers(engine: Engine, plan_id: int | None = None) -> PlanLayers:
     spans_gdf = _gdf(prows, pgeoms, pcols)
     for col in ("ring", "cable_size", "cables", "cores_needed", "phase"):
         spans_gdf[col] = spans_gdf[col].astype("Int32")
-    out.layers["spans"] = spans_gdf
 
     ecols = ["route_edge_id", "kind", "road_class", "name", "install_methods", "length_m",
              "roles"]
     erows = [{"route_edge_id": i, "kind": e.kind, "road_class": e.road_class, "name": e.name,
               "install_methods": e.install_methods, "length_m": round(e.length_m, 2),
-              "roles": ",".join(sorted(edge_roles[i]))} for i, e in sorted(edges.items())]
-    out.layers["route_edges"] = _gdf(erows, [edge_geom[i] for i in sorted(edges)], ecols)
+              "roles": ",".join(sorted(edge_roles[i]))} for i, e in sorted(rows.edges.items())]
 
     rcols = ["ring", "members", "hubs", "length_m", "km_summary", "cores", "phase", "cost_idr"]
     rrows, rgeoms = [], []
-    for r in summary.get("rings", []):
-        i = int(r["ring"])
-        figs = ring_figs.get(i, {})
-        rrows.append({"ring": i, "members": ",".join(r.get("members", [])),
-                      "hubs": max(len(r.get("members", [])) - 1, 0),
-                      "length_m": round(figs.get("length_m", 0.0), 1), "km_summary": r.get("km"),
+    for r in summary.rings:
+        figs = ring_figs.get(r.ring, {})
+        rrows.append({"ring": r.ring, "members": ",".join(r.members),
+                      "hubs": max(len(r.members) - 1, 0),
+                      "length_m": round(figs.get("length_m", 0.0), 1), "km_summary": r.km,
                       "cores": int(figs.get("cores", 0)),
                       "phase": int(figs["phase"]) if "phase" in figs else None,
                       "cost_idr": round(figs.get("cost_idr", 0.0))})
-        rgeoms.append(shapely.line_merge(shapely.union_all(ring_parts.get(i, []))))
+        rgeoms.append(shapely.line_merge(shapely.union_all(ring_parts.get(r.ring, []))))
     rings = _gdf(rrows, rgeoms, rcols)
     rings["phase"] = rings["phase"].astype("Int32")
-    out.layers["rings"] = rings
-    out.layers = {k: out.layers[k] for k in LAYER_ORDER}
-    return out
+    return {"spans": spans_gdf,
+            "route_edges": _gdf(erows, [edge_geom[i] for i in sorted(rows.edges)], ecols),
+            "rings": rings}

@@ -175,24 +175,21 @@ def _stats(fig: Figure, pl: PlanLayers, lang: str, top_mm: float) -> float:
     t = lambda key: lb.text(key, lang)  # noqa: E731
     s = pl.summary
     n = lambda v, d=0: lb.number(v, d, lang)  # noqa: E731
-    counts = pl.layers["villages"]["status"].value_counts()
-    villages = len(pl.layers["villages"])
-    reached = int(counts.get("connected", 0) + counts.get("planned", 0))
-    lines = [(t("villages"), f"{n(reached)} / {n(villages)} "
-                             f"({n(100 * reached / villages if villages else 0, 1)} %)"),
-             (t("offices"), f"{n(s.get('offices_connected', 0))} / "
-                            f"{n(s.get('offices_total', 0))}")]
-    if s.get("opd_total"):
-        lines.append((t("opd"), f"{n(s['opd_connected'])} / {n(s['opd_total'])}"))
-    if s.get("schools_connected"):
-        lines.append((t("schools"), n(s["schools_connected"])))
-    lines += [(t("hubs"), f"{len(s.get('hubs', []))} / {len(s.get('rings', []))}"),
-              (t("route_km"), f"{n(s.get('route_km', 0), 1)} km"),
-              (t("cable_km"), f"{n(s.get('cable_km', 0), 1)} km"),
-              (t("cost"), lb.idr(s.get("cost_idr", 0), lang))]
-    if s.get("max_loss_db") is not None:
-        lines.append((t("max_loss"), f"{n(s['max_loss_db'], 1)} dB"))
-    lines.append((t("over_budget"), n(len(s.get("sites_over_budget", [])))))
+    cov = pl.coverage.total
+    lines = [(t("villages"), f"{n(cov.reached)} / {n(cov.villages)} "
+                             f"({n(cov.coverage_pct, 1)} %)"),
+             (t("offices"), f"{n(s.offices_connected)} / {n(s.offices_total)}")]
+    if s.opd_total:
+        lines.append((t("opd"), f"{n(s.opd_connected)} / {n(s.opd_total)}"))
+    if s.schools_connected:
+        lines.append((t("schools"), n(s.schools_connected)))
+    lines += [(t("hubs"), f"{len(s.hubs)} / {len(s.rings)}"),
+              (t("route_km"), f"{n(s.route_km, 1)} km"),
+              (t("cable_km"), f"{n(s.cable_km, 1)} km"),
+              (t("cost"), lb.idr(s.cost_idr, lang))]
+    if s.max_loss_db is not None:
+        lines.append((t("max_loss"), f"{n(s.max_loss_db, 1)} dB"))
+    lines.append((t("over_budget"), n(len(s.sites_over_budget))))
     W, H = A3_MM
     fig.text(PANEL_X_MM / W, top_mm / H, t("statistics"), fontsize=11, fontweight="bold",
              va="top")
@@ -212,7 +209,7 @@ def _kec_table(fig: Figure, pl: PlanLayers, lang: str, left_mm: float, top_mm: f
     fig.text(left_mm / W, top_mm / H, t("per_kecamatan"), fontsize=11, fontweight="bold",
              va="top")
     kec = pl.layers["kecamatan"].set_index("code")
-    cols = [t("kecamatan"), t("desa"), t("connected"), t("planned"),
+    cols = [t("kecamatan"), t("desa"), t("built"), t("planned"),
             t("not_covered").replace(" ", "\n", 1), t("cable").replace(" ", "\n", 1),
             t("cost_short").replace(" ", "\n", 1)]
     xs = [0, 34, 50, 68, 84, 95, 106]
@@ -229,8 +226,8 @@ def _kec_table(fig: Figure, pl: PlanLayers, lang: str, left_mm: float, top_mm: f
         code = r["kecamatan_code"]
         total = code is None
         if total:
-            k_cable = pl.summary.get("cable_km", 0.0)
-            k_cost = pl.summary.get("cost_idr", 0.0)
+            k_cable = pl.summary.cable_km
+            k_cost = pl.summary.cost_idr
             rule(y + 3.3, 0.5)
             name = f"{r['name']} *"
         else:
@@ -239,17 +236,17 @@ def _kec_table(fig: Figure, pl: PlanLayers, lang: str, left_mm: float, top_mm: f
             if i % 2 == 0:
                 fig.add_artist(plt.Rectangle((left_mm / W, (y - 0.9) / H), width / W, 4.0 / H,
                                              color="#f0f0f0", lw=0, zorder=-1))
-        vals = [name, n(r["villages"]), n(r["villages_connected"]), n(r["villages_planned"]),
+        vals = [name, n(r["villages"]), n(r["villages_built"]), n(r["villages_planned"]),
                 n(r["villages_not_covered"]), n(k_cable, 1), n(k_cost / 1e6, 0)]
         for x, v in zip(xs, vals, strict=True):
             fig.text((left_mm + x) / W, y / H, v, fontsize=7, va="bottom",
                      ha="left" if x == 0 else "right", fontweight="bold" if total else "normal")
         y -= 4.0
     rule(y + 2.8, 0.7)
-    bb = pl.summary.get("backbone") or {}
+    bb = pl.summary.backbone
     fig.text(left_mm / W, (y - 0.5) / H,
-             f"* {t('total_note')} ({n(sum((bb.get('cable_km') or {}).values()), 1)} km, "
-             f"{lb.idr(bb.get('cost_idr', 0), lang)})", fontsize=6.3, va="top", style="italic")
+             f"* {t('total_note')} ({n(bb.cable_km_total, 1)} km, "
+             f"{lb.idr(bb.cost_idr, lang)})", fontsize=6.3, va="top", style="italic")
     return y - 5
 
 
@@ -283,8 +280,8 @@ def _notes(fig: Figure, pl: PlanLayers, lang: str, left_mm: float, top_mm: float
     t = lambda key: lb.text(key, lang)  # noqa: E731
     W, H = A3_MM
     fig.text(left_mm / W, top_mm / H, t("notes"), fontsize=11, fontweight="bold", va="top")
-    lines = [t("note_connected"), t("note_planned"), t("note_not_covered"), t("note_approx")]
-    over = pl.summary.get("sites_over_budget") or []
+    lines = [t("note_built"), t("note_planned"), t("note_not_covered"), t("note_approx")]
+    over = pl.summary.sites_over_budget
     if over:
         lines.append(f"{t('note_over')}: {', '.join(over[:6])}"
                      + (f" (+{len(over) - 6})" if len(over) > 6 else ""))

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from fonet.planning.result import BomFigures
 from gis.export import labels as lb
 from gis.export.files import atomic_files
 from gis.export.layers import PlanLayers
@@ -24,7 +25,7 @@ BOM_FIXED = ["scope", "kecamatan_code", "name", "hub_code", "sites"]
 BOM_TAIL = ["cable_km", "poles", "handholes", "closures", "terminations", "cable_cost_idr",
             "hardware_cost_idr", "cost_idr"]
 COVERAGE_COLUMNS = ["kecamatan_code", "kecamatan_code_bps", "name", "villages",
-                    "villages_connected", "villages_planned", "villages_not_covered",
+                    "villages_built", "villages_planned", "villages_not_covered",
                     "coverage_pct", "hub_code", "hub_name", "sites_served", "max_loss_1310_db",
                     "max_loss_1550_db", "sites_over_budget"]
 
@@ -55,26 +56,25 @@ def bom_rows(pl: PlanLayers, lang: str = "id") -> tuple[list[str], list[dict[str
     sum of the rows above it.
     """
     summary = pl.summary
-    per_kec = summary.get("per_kecamatan", {})
     kec = pl.layers["kecamatan"].set_index("code")
     n_served = served_sites(pl)["plan_kecamatan_code"].value_counts()
-    blocks = [(("kecamatan", code, kec["name"].get(code, code), b.get("hub"),
-                int(n_served.get(code, 0))), b) for code, b in sorted(per_kec.items())]
+    blocks: list[tuple[tuple[Any, ...], BomFigures]] = [
+        (("kecamatan", code, kec["name"].get(code, code), b.hub, int(n_served.get(code, 0))), b)
+        for code, b in sorted(summary.per_kecamatan.items())]
     blocks.append((("backbone", None, lb.text("backbone_row", lang), None, None),
-                   summary.get("backbone", {})))
-    total = summary.get("bill_of_materials", {})
-    blocks.append((("total", None, lb.text("total", lang), None, int(n_served.sum())), total))
-    kinds = sorted({k for _, b in blocks for k in (b.get("cable_km") or {})}, key=_kind_key)
+                   summary.backbone))
+    blocks.append((("total", None, lb.text("total", lang), None, int(n_served.sum())),
+                   summary.bill_of_materials))
+    kinds = sorted({k for _, b in blocks for k in b.cable_km}, key=_kind_key)
     columns = BOM_FIXED + [_cable_column(k) for k in kinds] + BOM_TAIL
     rows = []
     for fixed, b in blocks:
         row: dict[str, Any] = dict(zip(BOM_FIXED, fixed, strict=True))
-        cable = b.get("cable_km") or {}
         for k in kinds:
-            row[_cable_column(k)] = round(cable.get(k, 0.0), 3)
-        row["cable_km"] = round(sum(cable.values()), 3)
+            row[_cable_column(k)] = round(b.cable_km.get(k, 0.0), 3)
+        row["cable_km"] = b.cable_km_total
         for col in BOM_TAIL[1:]:
-            row[col] = b.get(col)
+            row[col] = getattr(b, col)
         rows.append(row)
     return columns, rows
 
@@ -89,19 +89,18 @@ def coverage_rows(pl: PlanLayers, lang: str = "id") -> list[dict[str, Any]]:
         s = served[served["plan_kecamatan_code"] == k.code]
         rows.append({
             "kecamatan_code": k.code, "kecamatan_code_bps": k.code_bps, "name": k.name,
-            "villages": len(v), "villages_connected": k.villages_connected,
+            "villages": len(v), "villages_built": k.villages_built,
             "villages_planned": k.villages_planned,
             "villages_not_covered": k.villages_not_covered, "coverage_pct": k.coverage_pct,
             "hub_code": k.hub_code, "hub_name": k.hub_name, "sites_served": len(s),
             "max_loss_1310_db": _max(s["loss_1310_db"]),
             "max_loss_1550_db": _max(s["loss_1550_db"]),
             "sites_over_budget": int(s["over_budget"].sum())})
-    n = {c: sum(r[c] for r in rows) for c in ("villages", "villages_connected",
-                                              "villages_planned", "villages_not_covered")}
+    cov = pl.coverage.total
     rows.append({
-        "kecamatan_code": None, "kecamatan_code_bps": None, "name": lb.text("total", lang), **n,
-        "coverage_pct": round(100 * (n["villages_connected"] + n["villages_planned"])
-                              / n["villages"], 1) if n["villages"] else 0.0,
+        "kecamatan_code": None, "kecamatan_code_bps": None, "name": lb.text("total", lang),
+        "villages": cov.villages, "villages_built": cov.built, "villages_planned": cov.planned,
+        "villages_not_covered": cov.not_covered, "coverage_pct": cov.coverage_pct,
         "hub_code": None, "hub_name": None, "sites_served": len(served),
         "max_loss_1310_db": _max(served["loss_1310_db"]),
         "max_loss_1550_db": _max(served["loss_1550_db"]),

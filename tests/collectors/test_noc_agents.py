@@ -52,7 +52,7 @@ def slice_net(regency_db_file, tmp_path_factory):
     shutil.copy(regency_db_file, folder / "fonet.db")
     engine = make_engine(url)
     with transaction(engine) as s:
-        plan = run_plan(s, load_profile())
+        plan = run_plan(s, load_profile()).to_json()
     pid = plan["plan_id"]
     with reader(engine) as s:
         code = dict(s.execute(select(Site.id, Site.code)).all())

@@ -165,7 +165,7 @@ def test_link_states_on_the_networkx_view(regency_engine) -> None:
     from fonet.planning.profile import load_profile
 
     with transaction(regency_engine) as s:
-        r = run_plan(s, load_profile())
+        r = run_plan(s, load_profile()).to_json()
         link = s.scalar(select(m.Link).where(m.Link.plan_id == r["plan_id"],
                                              m.Link.name.like("%:AC:%")))
         s.add(LinkState(link_id=link.id, state="down", reasons=["test"]))

@@ -39,7 +39,7 @@ def planned(regency_db_file: Path, tmp_path_factory: pytest.TempPathFactory):
     shutil.copy(regency_db_file, path)
     eng = make_engine(f"sqlite:///{path}")
     with transaction(eng) as s:
-        plan_id = run_plan(s, load_profile())["plan_id"]
+        plan_id = run_plan(s, load_profile()).plan_id
     with eng.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     yield eng, plan_id, path
@@ -125,7 +125,7 @@ def test_gpkg_attributes(exports, truth):
     path = exports["gpkg"]["files"][0]
     villages = pyogrio.read_dataframe(path, layer="villages")
     assert villages["code"].is_unique and len(villages) == 304
-    assert set(villages["status"]) <= {"connected", "planned", "not_covered"}
+    assert set(villages["status"]) <= {"built", "planned", "not_covered"}
     assert (villages["status"] != "not_covered").sum() == truth["reached_offices"]
     reached = villages[villages["status"] != "not_covered"]
     assert reached["hub_code"].notna().all()
@@ -165,7 +165,7 @@ def test_gpkg_stores_a_qgis_style_per_layer(exports):
     villages = ET.fromstring(rows["villages"][1].split("\n", 1)[1]).find("renderer-v2")
     assert villages.get("type") == "categorizedSymbol" and villages.get("attr") == "status"
     cats = {c.get("value"): c.get("label") for c in villages.iter("category")}
-    assert cats == {"connected": "Terhubung", "planned": "Direncanakan",
+    assert cats == {"built": "Terbangun", "planned": "Direncanakan",
                     "not_covered": "Belum terjangkau"}
     spans = ET.fromstring(rows["spans"][1].split("\n", 1)[1]).find("renderer-v2")
     assert spans.get("attr") == "category"
@@ -235,7 +235,7 @@ def test_csv_totals_match_the_plan_summary(exports, truth):
     cov = _read_csv(cov_path)
     assert len(cov) == 19 and cov[-1]["name"] == "Jumlah"
     assert int(cov[-1]["villages"]) == summary["villages_total"] == 304
-    reached = int(cov[-1]["villages_connected"]) + int(cov[-1]["villages_planned"])
+    reached = int(cov[-1]["villages_built"]) + int(cov[-1]["villages_planned"])
     assert reached == summary["villages_connected"]
     assert sum(int(r["villages"]) for r in cov[:-1]) == 304
     assert int(cov[-1]["sites_over_budget"]) == len(summary["sites_over_budget"])
@@ -260,7 +260,7 @@ def test_pdf_is_a3_landscape_and_not_blank(exports, truth, tmp_path):
     assert px.var() > 500
     assert (px < 250).mean() > 0.15
     text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout
-    for word in ("Rencana Jaringan Serat Optik Kabupaten Mojokerto", "Terhubung",
+    for word in ("Rencana Jaringan Serat Optik Kabupaten Mojokerto", "Terbangun",
                  "Direncanakan", "Belum terjangkau", "Sumber data", "Skala 1:",
                  *truth["kec_names"]):
         assert word in text, word
@@ -325,7 +325,7 @@ def test_failed_export_leaves_the_old_file(planned, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["plan.gpkg"]
 
 
-def test_built_fibre_makes_a_village_connected(planned, tmp_path):
+def test_built_fibre_makes_a_village_built(planned, tmp_path):
     _, plan_id, path = planned
     copy = tmp_path / "fonet.db"
     shutil.copy(path, copy)
@@ -346,7 +346,7 @@ def test_built_fibre_makes_a_village_connected(planned, tmp_path):
                   .values(connected=False).execution_options(synchronize_session=False))
     after = load_layers(eng, plan_id).layers["villages"].set_index("office_code")
     eng.dispose()
-    assert after.loc[office, "status"] == "connected"
+    assert after.loc[office, "status"] == "built"
     others = after.drop(index=office)
     access = others[others["hub_code"] != others.index]
     assert (access["status"] == "not_covered").all()

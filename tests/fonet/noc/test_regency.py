@@ -28,7 +28,7 @@ def regency(regency_db_file, tmp_path_factory):
     shutil.copy(regency_db_file, dst)
     engine = make_engine(f"sqlite:///{dst}")
     with transaction(engine) as s:
-        plan = run_plan(s, load_profile())
+        plan = run_plan(s, load_profile()).to_json()
     pid = plan["plan_id"]
     with reader(engine) as s:
         topo = load_topology(s, pid)

@@ -35,7 +35,7 @@ def planned(tmp_path_factory, regency_db_file: Path):  # noqa: ANN201
     csv.write_text(OPD)
     import_sites(eng, csv)
     with transaction(eng) as s:
-        result = run_plan(s, load_profile())
+        result = run_plan(s, load_profile()).to_json()
     return eng, result
 
 
@@ -102,8 +102,9 @@ def test_pop_in_kota_mojokerto_vs_mojosari(planned) -> None:  # noqa: ANN001
     """The scenario planners ask for: the regency seat in Kota Mojokerto, or moved to Mojosari."""
     eng, _ = planned
     with transaction(eng) as s:
-        kota = run_plan(s, load_profile(), pop_code="OPD-BUPATI", name="pop-kota")
-        mojosari = run_plan(s, load_profile(), pop_code="OPD-MOJOSARI", name="pop-mojosari")
+        kota = run_plan(s, load_profile(), pop_code="OPD-BUPATI", name="pop-kota").to_json()
+        mojosari = run_plan(s, load_profile(), pop_code="OPD-MOJOSARI",
+                            name="pop-mojosari").to_json()
     assert kota["pop"]["code"] == "OPD-BUPATI" and kota["pop"]["chosen_by"] == "named"
     assert mojosari["pop"]["code"] == "OPD-MOJOSARI"
     for r in (kota, mojosari):
@@ -114,7 +115,7 @@ def test_pop_in_kota_mojokerto_vs_mojosari(planned) -> None:  # noqa: ANN001
 def test_pinned_hub_and_bad_ids(planned) -> None:  # noqa: ANN001
     eng, _ = planned
     with transaction(eng) as s:
-        r = run_plan(s, load_profile(), hub_codes={"Pacet": "KO-35.16.03"})
+        r = run_plan(s, load_profile(), hub_codes={"Pacet": "KO-35.16.03"}).to_json()
     pacet = next(h for h in r["hubs"] if h["kecamatan"] == "35.16.03")
     assert pacet == {"kecamatan": "35.16.03", "site": "KO-35.16.03",
                      "name": "Kantor Kecamatan Pacet", "chosen_by": "pinned", "at_pop": False}
@@ -131,7 +132,7 @@ def test_pinned_hub_and_bad_ids(planned) -> None:  # noqa: ANN001
 def test_schools_option(planned) -> None:  # noqa: ANN001
     eng, _ = planned
     with transaction(eng) as s:
-        r = run_plan(s, load_profile(), include_schools=True)
+        r = run_plan(s, load_profile(), include_schools=True).to_json()
     assert r["schools_connected"] == 633
     assert len(r["phases"]) > 1  # schools come after the offices
     assert r["seconds"] < 20
@@ -197,7 +198,7 @@ def test_unreachable_site_is_named_and_the_rest_planned(regency_engine, tmp_path
         node = s.scalar(select(m.RouteNode.id).where(m.RouteNode.site_id == site_id))
         s.execute(m.RouteEdge.__table__.delete().where(m.RouteEdge.u == node))
     with transaction(regency_engine) as s:
-        r = run_plan(s, load_profile())
+        r = run_plan(s, load_profile()).to_json()
     assert r["unreachable_sites"] == ["OPD-DPRD"]
     assert r["opd_connected"] == 2 and r["opd_total"] == 3
     assert r["villages_connected"] == 304
