@@ -11,7 +11,7 @@ from fonet.errors import StateError
 from fonet.inventory import add_sites, load_regency
 from fonet.routes import attach_sites, replace_route_graph
 from fonet.store import models as m
-from fonet.store import transaction, upgrade
+from fonet.store import require_current, transaction, upgrade
 from gis.corridors import corridor_graph
 from gis.regency import read_regency
 from gis.sites import read_sites
@@ -74,6 +74,7 @@ def init_store(engine: Engine, data_dir: Path | str, *, force: bool = False) -> 
 
 def import_sites(engine: Engine, path: Path | str) -> dict[str, Any]:
     """Add the sites of a CSV or GeoJSON file and join them to the route graph."""
+    require_current(engine)
     records = read_sites(path)
     with transaction(engine) as s:
         if not s.scalar(select(func.count()).select_from(m.RouteNode)):
@@ -102,6 +103,7 @@ def import_roads(engine: Engine, path: Path | str, *, buffer_m: float = 3000.0,
     from fonet.routes import EdgeRecord, NodeRecord
     from gis.roads import read_roads
 
+    require_current(engine)
     with transaction(engine) as s:
         boundary = s.scalar(select(m.Area).where(m.Area.level == "regency"))
         if boundary is None:

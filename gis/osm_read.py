@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from fonet.errors import FonetError
 from gis.errors import InputError
 
 __all__ = ["Segments", "read_pbf_segments", "read_xml_segments"]
@@ -51,6 +52,15 @@ class Segments:
     table: pd.DataFrame
     nodes: pd.DataFrame
 
+
+
+def _require(module: str, path: Path | str) -> None:
+    """Fail clearly when the optional reader of an OSM format is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise FonetError(f"{path}: reading this file needs {module}, which is not installed: "
+                         "pip install 'fonet[osm]'")
 
 def read_pbf_segments(
     path: Path,
@@ -84,6 +94,7 @@ def read_pbf_segments(
     InputError
         If the file is not a readable OSM PBF file or holds no such ways.
     """
+    _require("pyrosm", path)
     import pyrosm
     from google.protobuf.message import DecodeError
     from pyrosm.exceptions import PBFException
@@ -152,6 +163,7 @@ def read_xml_segments(path: Path, *, highway_classes: Collection[str]) -> Segmen
     _check_utf8(path)
     _check_osm_structure(path)
 
+    _require("osmnx", path)
     import osmnx
     from osmnx._errors import InsufficientResponseError
 
