@@ -260,8 +260,9 @@ def _engineer_backbone(g: nx.Graph, profile: Profile, rings: list[Ring]
             legs_m.append(length)
             chk = check_loss(length, 0, profile, profile.optics.backbone_transceiver)
             if chk.over_budget:
-                hop_over.append(HopOverBudget(from_=a.code, to=b.code, loss_db=chk.loss_db,
-                                              budget_db=chk.budget_db, fits=chk.fits))
+                hop_over.append(HopOverBudget.model_validate(
+                    {"from": a.code, "to": b.code, "loss_db": chk.loss_db,
+                     "budget_db": chk.budget_db, "fits": chk.fits}))
         ring_info.append(RingFigures(ring=i, members=[m.code for m in ring.members],
                                      km=round(sum(legs_m) / 1000, 3),
                                      legs_m=[round(x) for x in legs_m]))
