@@ -138,6 +138,208 @@ def _link_loss_db(link: Link, spans: list[Span], ps: PlanSite | None, profile: P
     return check_loss(sum(s.length_m for s in spans), 0, profile, kind).loss_db
 
 
+@dataclass
+class _PlanData:
+    """What the simulation reads of a stored plan."""
+
+    plan: Plan
+    profile: Profile
+    links: list[Link]
+    spans_of: dict[int, list[Span]]
+    plan_sites: dict[int, PlanSite]
+    site_ids: set[int | None]
+    sites: dict[int, Site]
+
+
+def _load_plan_data(session: Session, plan_id: int | None) -> _PlanData:
+    """Read a plan's links, the spans they ride and the sites they join.
+
+    Parameters
+    ----------
+    session
+        A session on the store.
+    plan_id
+        The plan (default: the newest).
+
+    Returns
+    -------
+    _PlanData
+        Links by name, the spans of each link in order, the plan's sites and the sites that
+        terminate a link.
+
+    Raises
+    ------
+    StateError
+        The store has no plan, or the plan has no links.
+    NotFoundError
+        No such plan.
+    """
+    plan = _plan(session, plan_id)
+    profile = profile_from_dict(plan.profile, f"plan {plan.id} profile")
+    links = list(session.scalars(select(Link).where(Link.plan_id == plan.id)
+                                 .order_by(Link.name)))
+    if not links:
+        raise StateError(f"plan {plan.id} has no links: plan it again with this version")
+    spans_of: dict[int, list[Span]] = defaultdict(list)
+    for link_id, span in session.execute(
+            select(LinkSpan.link_id, Span).join(Span, Span.id == LinkSpan.span_id)
+            .join(Link, Link.id == LinkSpan.link_id).where(Link.plan_id == plan.id)
+            .order_by(LinkSpan.link_id, LinkSpan.seq)).tuples():
+        spans_of[link_id].append(span)
+    plan_sites = {ps.site_id: ps for ps in session.scalars(
+        select(PlanSite).where(PlanSite.plan_id == plan.id))}
+    site_ids = {x for lk in links for x in (lk.a_site_id, lk.z_site_id)}
+    sites = {s.id: s for s in session.scalars(select(Site).where(Site.id.in_(site_ids)))}
+    return _PlanData(plan, profile, links, spans_of, plan_sites, site_ids, sites)
+
+
+def _choose_cut(data: _PlanData, cut: bool, cut_span_id: int | None,
+                rng: random.Random) -> tuple[int | None, list[str]]:
+    """Choose the backbone span to cut and name every link riding it.
+
+    Parameters
+    ----------
+    data
+        The plan.
+    cut
+        Cut a backbone span chosen with ``rng`` (when ``cut_span_id`` is not given).
+    cut_span_id
+        The span to cut.
+    rng
+        The simulation's random source.
+
+    Returns
+    -------
+    tuple
+        The span cut (or ``None``) and the names of the links riding it, sorted.
+
+    Raises
+    ------
+    NotFoundError
+        ``cut_span_id`` carries no link of the plan.
+    """
+    riders: dict[int, set[str]] = defaultdict(set)
+    for lk in data.links:
+        for sp in data.spans_of[lk.id]:
+            riders[sp.id].add(lk.name)
+    backbone = sorted({sp.id for lk in data.links for sp in data.spans_of[lk.id]
+                       if sp.role == "backbone"})
+    if cut_span_id is not None and cut_span_id not in riders:
+        raise NotFoundError(f"span {cut_span_id} carries no link of plan {data.plan.id}")
+    chosen = cut_span_id if cut_span_id is not None else (
+        rng.choice(backbone) if cut and backbone else None)
+    return chosen, sorted(riders[chosen]) if chosen is not None else []
+
+
+def _choose_degraded(links: list[Link], loss: dict[str, float], cut_links: list[str],
+                     degraded: int, rng: random.Random) -> list[str]:
+    """Choose the access links to degrade among the lossier half of those not cut.
+
+    Parameters
+    ----------
+    links
+        The plan's links.
+    loss
+        Planned loss of every link by name, in dB.
+    cut_links
+        Links that are down.
+    degraded
+        How many links to degrade.
+    rng
+        The simulation's random source.
+
+    Returns
+    -------
+    list of str
+        Names of the degraded links, sorted.
+    """
+    access = sorted((lk.name for lk in links if lk.name not in cut_links and ":AC:" in lk.name),
+                    key=lambda n: (-loss[n], n))
+    pool = access[:max(degraded, len(access) // 2)]
+    return sorted(rng.sample(pool, min(degraded, len(pool))))
+
+
+def _make_devices(data: _PlanData) -> dict[int, SimDevice]:
+    """Make one device (without ports) per site that terminates a link, POP and hubs first.
+
+    Parameters
+    ----------
+    data
+        The plan.
+
+    Returns
+    -------
+    dict
+        Devices by site id, numbered from 1 in order of role then site code.
+    """
+    plan_sites, sites = data.plan_sites, data.sites
+    role_rank = {"pop": 0, "hub": 1}
+    order = sorted(data.site_ids, key=lambda sid: (
+        role_rank.get(plan_sites[sid].role if sid in plan_sites else "", 2), sites[sid].code))
+    devices: dict[int, SimDevice] = {}
+    for n, sid in enumerate(order, 1):
+        site = sites[sid]
+        role = plan_sites[sid].role if sid in plan_sites else "access"
+        devices[sid] = SimDevice(site.code, community_of(site.code), sid, site.code, role, n)
+    return devices
+
+
+def _simulate_link(lk: Link, state: str, loss_db: float, devices: dict[int, SimDevice],
+                   counters: dict[int, dict[str, int]], min_rx_power_dbm: float,
+                   rng: random.Random) -> SimLink:
+    """Add the two ports of a link to its end devices and return the simulated link.
+
+    Parameters
+    ----------
+    lk
+        The planned link.
+    state
+        ``up``, ``degraded`` or ``down``.
+    loss_db
+        Its planned loss.
+    devices
+        Devices by site id; a port is appended to each end's device.
+    counters
+        Backbone (``bb``) and access (``ac``) ports made so far per site id (names the
+        ports), updated.
+    min_rx_power_dbm
+        The health threshold a degraded port's received power falls below.
+    rng
+        The simulation's random source.
+
+    Returns
+    -------
+    SimLink
+        The link and the ports that terminate it.
+    """
+    is_bb = ":BB" in lk.name
+    rate_down = rng.uniform(1.5e9, 6e9) if is_bb else rng.uniform(20e6, 400e6)
+    rate_up = rate_down * (rng.uniform(0.6, 1.0) if is_bb else rng.uniform(0.1, 0.4))
+    if state == "down":
+        rate_down = rate_up = 0.0
+    tx = {end: round(rng.uniform(-5.0, -3.0), 2) for end in "az"}
+    ends = {}
+    for end, sid, other in (("a", lk.a_site_id, "z"), ("z", lk.z_site_id, "a")):
+        dev = devices[sid]
+        kind = "bb" if is_bb else "ac"
+        counters[sid][kind] += 1
+        name = (f"sfp-sfpplus{counters[sid][kind]}" if is_bb
+                else f"sfp{counters[sid][kind]}")
+        if state == "down":
+            rx = LOS_DBM
+        elif state == "degraded":
+            rx = min_rx_power_dbm - rng.uniform(1.5, 4.0)
+        else:
+            rx = tx[other] - loss_db + rng.uniform(-0.3, 0.3)
+        ins, outs = (rate_up, rate_down) if end == "a" else (rate_down, rate_up)
+        port = SimPort(dev.number * IF_BASE + len(dev.ports) + 1, name, lk.name,
+                       BACKBONE_MBPS if is_bb else ACCESS_MBPS, state, ins, outs,
+                       tx[end], round(rx, 2))
+        dev.ports.append(port)
+        ends[end] = (dev.name, name)
+    return SimLink(lk.name, *ends["a"], *ends["z"], round(loss_db, 3), state)
+
+
 def build_simulation(
     session: Session,
     plan_id: int | None = None,
@@ -181,86 +383,23 @@ def build_simulation(
     """
     rng = random.Random(seed)
     limits = thresholds or HealthThresholds()
-    plan = _plan(session, plan_id)
-    profile = profile_from_dict(plan.profile, f"plan {plan.id} profile")
-    links = list(session.scalars(select(Link).where(Link.plan_id == plan.id)
-                                 .order_by(Link.name)))
-    if not links:
-        raise StateError(f"plan {plan.id} has no links: plan it again with this version")
-    spans_of: dict[int, list[Span]] = defaultdict(list)
-    for link_id, span in session.execute(
-            select(LinkSpan.link_id, Span).join(Span, Span.id == LinkSpan.span_id)
-            .join(Link, Link.id == LinkSpan.link_id).where(Link.plan_id == plan.id)
-            .order_by(LinkSpan.link_id, LinkSpan.seq)).tuples():
-        spans_of[link_id].append(span)
-    plan_sites = {ps.site_id: ps for ps in session.scalars(
-        select(PlanSite).where(PlanSite.plan_id == plan.id))}
-    site_ids = {x for lk in links for x in (lk.a_site_id, lk.z_site_id)}
-    sites = {s.id: s for s in session.scalars(select(Site).where(Site.id.in_(site_ids)))}
-
-    # the cut: one backbone span and every link riding it
-    riders: dict[int, set[str]] = defaultdict(set)
-    for lk in links:
-        for sp in spans_of[lk.id]:
-            riders[sp.id].add(lk.name)
-    backbone = sorted({sp.id for lk in links for sp in spans_of[lk.id]
-                       if sp.role == "backbone"})
-    if cut_span_id is not None and cut_span_id not in riders:
-        raise NotFoundError(f"span {cut_span_id} carries no link of plan {plan.id}")
-    chosen = cut_span_id if cut_span_id is not None else (
-        rng.choice(backbone) if cut and backbone else None)
-    cut_links = sorted(riders[chosen]) if chosen is not None else []
-
-    loss = {lk.name: _link_loss_db(lk, spans_of[lk.id], plan_sites.get(lk.z_site_id), profile)
+    data = _load_plan_data(session, plan_id)
+    links = data.links
+    chosen, cut_links = _choose_cut(data, cut, cut_span_id, rng)
+    loss = {lk.name: _link_loss_db(lk, data.spans_of[lk.id], data.plan_sites.get(lk.z_site_id),
+                                   data.profile)
             for lk in links}
-    access = sorted((lk.name for lk in links if lk.name not in cut_links and ":AC:" in lk.name),
-                    key=lambda n: (-loss[n], n))
-    pool = access[:max(degraded, len(access) // 2)]
-    degraded_links = sorted(rng.sample(pool, min(degraded, len(pool))))
-
-    role_rank = {"pop": 0, "hub": 1}
-    order = sorted(site_ids, key=lambda sid: (
-        role_rank.get(plan_sites[sid].role if sid in plan_sites else "", 2), sites[sid].code))
-    devices: dict[int, SimDevice] = {}
-    for n, sid in enumerate(order, 1):
-        site = sites[sid]
-        role = plan_sites[sid].role if sid in plan_sites else "access"
-        devices[sid] = SimDevice(site.code, community_of(site.code), sid, site.code, role, n)
-
+    degraded_links = _choose_degraded(links, loss, cut_links, degraded, rng)
+    devices = _make_devices(data)
     sim_links = []
     counters: dict[int, dict[str, int]] = defaultdict(lambda: {"bb": 0, "ac": 0})
     backbone_first = sorted(links, key=lambda lk: (":BB" not in lk.name, lk.name))
     for lk in backbone_first:
         state = ("down" if lk.name in cut_links else
                  "degraded" if lk.name in degraded_links else "up")
-        is_bb = ":BB" in lk.name
-        rate_down = rng.uniform(1.5e9, 6e9) if is_bb else rng.uniform(20e6, 400e6)
-        rate_up = rate_down * (rng.uniform(0.6, 1.0) if is_bb else rng.uniform(0.1, 0.4))
-        if state == "down":
-            rate_down = rate_up = 0.0
-        tx = {end: round(rng.uniform(-5.0, -3.0), 2) for end in "az"}
-        ends = {}
-        for end, sid, other in (("a", lk.a_site_id, "z"), ("z", lk.z_site_id, "a")):
-            dev = devices[sid]
-            kind = "bb" if is_bb else "ac"
-            counters[sid][kind] += 1
-            name = (f"sfp-sfpplus{counters[sid][kind]}" if is_bb
-                    else f"sfp{counters[sid][kind]}")
-            if state == "down":
-                rx = LOS_DBM
-            elif state == "degraded":
-                rx = limits.min_rx_power_dbm - rng.uniform(1.5, 4.0)
-            else:
-                rx = tx[other] - loss[lk.name] + rng.uniform(-0.3, 0.3)
-            ins, outs = (rate_up, rate_down) if end == "a" else (rate_down, rate_up)
-            port = SimPort(dev.number * IF_BASE + len(dev.ports) + 1, name, lk.name,
-                           BACKBONE_MBPS if is_bb else ACCESS_MBPS, state, ins, outs,
-                           tx[end], round(rx, 2))
-            dev.ports.append(port)
-            ends[end] = (dev.name, name)
-        sim_links.append(SimLink(lk.name, *ends["a"], *ends["z"], round(loss[lk.name], 3),
-                                 state))
-    return Simulation(plan.id, {d.name: d for d in devices.values()}, sim_links, chosen,
+        sim_links.append(_simulate_link(lk, state, loss[lk.name], devices, counters,
+                                        limits.min_rx_power_dbm, rng))
+    return Simulation(data.plan.id, {d.name: d for d in devices.values()}, sim_links, chosen,
                       cut_links, degraded_links, limits.min_rx_power_dbm)
 
 

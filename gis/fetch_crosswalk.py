@@ -49,6 +49,145 @@ def _similar(a: str, b: str) -> bool:
     return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= NAME_SIMILARITY
 
 
+def _split_bridge(bridge: list[tuple[int, str, str]], kec_codes: set[str],
+                  bps_prefix: str) -> tuple[dict[str, str], list[tuple[int, str, str]]]:
+    """Separate the bridge's kecamatan entries from its village entries.
+
+    Parameters
+    ----------
+    bridge
+        ``(line, bps_code, kemendagri_code)`` rows of the bridge.
+    kec_codes
+        The regency's Kemendagri kecamatan codes.
+    bps_prefix
+        The regency's 4-digit BPS code.
+
+    Returns
+    -------
+    kec_map : dict
+        Kemendagri kecamatan code by BPS kecamatan code (7-digit BPS codes that map to a
+        kecamatan of the regency).
+    village_rows : list of (int, str, str)
+        The rows with a 10-digit BPS village code of the regency, in file order.
+    """
+    kec_map: dict[str, str] = {}  # BPS kecamatan -> Kemendagri kecamatan
+    village_rows: list[tuple[int, str, str]] = []
+    for line, bps, dagri in bridge:
+        if len(bps) == 7 and dagri in kec_codes:
+            kec_map[bps] = dagri
+        elif len(bps) == 10 and bps.startswith(bps_prefix):
+            village_rows.append((line, bps, dagri))
+    return kec_map, village_rows
+
+
+def _match_villages(villages: list[BoundaryRow], village_rows: list[tuple[int, str, str]],
+                    kec_map: dict[str, str], bps_name: dict[str, str],
+                    by_name: list[str]) -> tuple[dict[str, str], set[str]]:
+    """Assign BPS village codes to Kemendagri villages, most trusted evidence first.
+
+    Parameters
+    ----------
+    villages
+        The regency's Kemendagri villages.
+    village_rows
+        The bridge's village rows, from :func:`_split_bridge`.
+    kec_map
+        Kemendagri kecamatan code by BPS kecamatan code.
+    bps_name
+        BPS 2018 name by BPS code.
+    by_name
+        Notes on villages matched by name; appended to.
+
+    Returns
+    -------
+    assigned : dict
+        BPS code by Kemendagri village code (villages left unmatched are absent).
+    used : set of str
+        The BPS codes assigned.
+    """
+    by_code = {v.code: v for v in villages}
+    assigned: dict[str, str] = {}  # Kemendagri -> BPS
+    used: set[str] = set()
+
+    def take(dagri: str, bps: str) -> None:
+        assigned[dagri] = bps
+        used.add(bps)
+
+    def kec_ok(bps: str, dagri: str) -> bool:
+        expected = kec_map.get(bps[:7])
+        return expected is None or dagri.startswith(expected + ".")
+
+    # 1. the bridge's code, in the right kecamatan, with a similar name
+    for _, bps, dagri in village_rows:
+        v = by_code.get(dagri)
+        if (v is not None and dagri not in assigned and bps not in used and kec_ok(bps, dagri)
+                and _similar(v.name, bps_name.get(bps, ""))):
+            take(dagri, bps)
+    # 2. the same name in the kecamatan the BPS code says
+    for _, bps, dagri in village_rows:
+        if bps in used or not bps_name.get(bps):
+            continue
+        cands = [v for v in villages if v.code not in assigned and kec_ok(bps, v.code)
+                 and norm_name(v.name) == norm_name(bps_name[bps])]
+        if len(cands) == 1:
+            take(cands[0].code, bps)
+            by_name.append(f"{cands[0].name}: BPS {bps} -> {cands[0].code} matched by name "
+                           f"(the bridge gives {dagri or 'no code'})")
+    # 3. the bridge's code in the right kecamatan, whatever the spelling
+    for _, bps, dagri in village_rows:
+        if dagri in by_code and dagri not in assigned and bps not in used and kec_ok(bps, dagri):
+            take(dagri, bps)
+    return assigned, used
+
+
+def _kecamatan_bps(kecamatan: list[BoundaryRow], villages: list[BoundaryRow],
+                   kec_map: dict[str, str], village_bps: dict[str, str],
+                   bridge_path: Path) -> dict[str, str]:
+    """Give every Kemendagri kecamatan its BPS code, from the bridge or from its villages.
+
+    Parameters
+    ----------
+    kecamatan, villages
+        Rows of the regency from the boundary dumps.
+    kec_map
+        Kemendagri kecamatan code by BPS kecamatan code, from the bridge.
+    village_bps
+        BPS village code by Kemendagri village code.
+    bridge_path
+        The bridge file (for messages).
+
+    Returns
+    -------
+    dict
+        BPS kecamatan code by Kemendagri kecamatan code, in the order of ``kecamatan``; a
+        kecamatan missing from the bridge takes the code most of its villages carry.
+
+    Raises
+    ------
+    InputError
+        When a kecamatan has neither a bridge entry nor villages, or two kecamatan get the
+        same BPS code.
+    """
+    out: dict[str, str] = {}
+    reverse = {dagri: bps for bps, dagri in kec_map.items()}
+    for k in kecamatan:
+        if k.code in reverse:
+            out[k.code] = reverse[k.code]
+            continue
+        prefixes = Counter(village_bps[v.code][:7] for v in villages
+                           if v.code.startswith(k.code + "."))
+        if not prefixes:
+            raise InputError(str(bridge_path), "kecamatan has no BPS code and no villages",
+                             feature=k.code)
+        out[k.code] = prefixes.most_common(1)[0][0]
+    dup = Counter(out.values())
+    for code, bps in out.items():
+        if dup[bps] > 1:
+            raise InputError(str(bridge_path), f"BPS kecamatan {bps} maps to more than one "
+                                               "Kemendagri kecamatan", feature=code)
+    return out
+
+
 def build_crosswalk(villages: list[BoundaryRow], kecamatan: list[BoundaryRow],
                     bridge: list[tuple[int, str, str]], names: list[tuple[int, str, str]],
                     bridge_path: Path, bps_prefix: str) -> Crosswalk:
@@ -77,49 +216,9 @@ def build_crosswalk(villages: list[BoundaryRow], kecamatan: list[BoundaryRow],
         When a Kemendagri village or kecamatan gets no BPS code, naming it.
     """
     bps_name = {code: name for _, code, name in names}
-    kec_codes = {k.code for k in kecamatan}
-    kec_map: dict[str, str] = {}  # BPS kecamatan -> Kemendagri kecamatan
-    village_rows: list[tuple[int, str, str]] = []
-    for line, bps, dagri in bridge:
-        if len(bps) == 7 and dagri in kec_codes:
-            kec_map[bps] = dagri
-        elif len(bps) == 10 and bps.startswith(bps_prefix):
-            village_rows.append((line, bps, dagri))
-
-    by_code = {v.code: v for v in villages}
+    kec_map, village_rows = _split_bridge(bridge, {k.code for k in kecamatan}, bps_prefix)
     cw = Crosswalk()
-    assigned: dict[str, str] = {}  # Kemendagri -> BPS
-    used: set[str] = set()
-
-    def take(dagri: str, bps: str) -> None:
-        assigned[dagri] = bps
-        used.add(bps)
-
-    def kec_ok(bps: str, dagri: str) -> bool:
-        expected = kec_map.get(bps[:7])
-        return expected is None or dagri.startswith(expected + ".")
-
-    # 1. the bridge's code, in the right kecamatan, with a similar name
-    for _, bps, dagri in village_rows:
-        v = by_code.get(dagri)
-        if (v is not None and dagri not in assigned and bps not in used and kec_ok(bps, dagri)
-                and _similar(v.name, bps_name.get(bps, ""))):
-            take(dagri, bps)
-    # 2. the same name in the kecamatan the BPS code says
-    for _, bps, dagri in village_rows:
-        if bps in used or not bps_name.get(bps):
-            continue
-        cands = [v for v in villages if v.code not in assigned and kec_ok(bps, v.code)
-                 and norm_name(v.name) == norm_name(bps_name[bps])]
-        if len(cands) == 1:
-            take(cands[0].code, bps)
-            cw.by_name.append(f"{cands[0].name}: BPS {bps} -> {cands[0].code} matched by name "
-                              f"(the bridge gives {dagri or 'no code'})")
-    # 3. the bridge's code in the right kecamatan, whatever the spelling
-    for _, bps, dagri in village_rows:
-        if dagri in by_code and dagri not in assigned and bps not in used and kec_ok(bps, dagri):
-            take(dagri, bps)
-
+    assigned, used = _match_villages(villages, village_rows, kec_map, bps_name, cw.by_name)
     missing = [v for v in villages if v.code not in assigned]
     if missing:
         left = [f"{bps} {bps_name.get(bps, '?')}" for _, bps, _ in village_rows if bps not in used]
@@ -134,21 +233,5 @@ def build_crosswalk(villages: list[BoundaryRow], kecamatan: list[BoundaryRow],
     for v in villages:
         cw.village_bps[v.code] = assigned[v.code]
         cw.village_bps_name[v.code] = bps_name.get(assigned[v.code], "")
-
-    reverse = {dagri: bps for bps, dagri in kec_map.items()}
-    for k in kecamatan:
-        if k.code in reverse:
-            cw.kecamatan_bps[k.code] = reverse[k.code]
-            continue
-        prefixes = Counter(cw.village_bps[v.code][:7] for v in villages
-                           if v.code.startswith(k.code + "."))
-        if not prefixes:
-            raise InputError(str(bridge_path), "kecamatan has no BPS code and no villages",
-                             feature=k.code)
-        cw.kecamatan_bps[k.code] = prefixes.most_common(1)[0][0]
-    dup = Counter(cw.kecamatan_bps.values())
-    for code, bps in cw.kecamatan_bps.items():
-        if dup[bps] > 1:
-            raise InputError(str(bridge_path), f"BPS kecamatan {bps} maps to more than one "
-                                               "Kemendagri kecamatan", feature=code)
+    cw.kecamatan_bps = _kecamatan_bps(kecamatan, villages, kec_map, cw.village_bps, bridge_path)
     return cw

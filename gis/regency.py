@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import shapely
 from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
 
 from fonet.datasets import packaged_data_dir, verify_data_dir
 from fonet.errors import InputError
@@ -18,6 +20,9 @@ from gis.readers import (
     read_vector,
     require_columns,
 )
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 FILES = {
     "boundary": "kab_mojokerto_boundary.geojson",
@@ -62,60 +67,153 @@ def read_regency(data_dir: Path | str) -> RegencyRecords:
                     require_manifest=data_dir.resolve() == packaged_data_dir().resolve())
     paths = {role: data_dir / name for role, name in FILES.items()}
 
-    b = read_vector(paths["boundary"])
-    require_columns(b, ["kode", "nama"], paths["boundary"])
+    boundary = _read_boundary(paths["boundary"])
+    extent = _regency_extent(boundary.geometry)
+    kecamatan = _read_kecamatan(paths["kecamatan"], boundary.code, extent)
+    villages = _read_villages(paths["villages"], paths["codes"], {a.code for a in kecamatan},
+                              extent)
+    schools, skipped = _read_schools(paths["schools"], extent)
+    return RegencyRecords(boundary=boundary, kecamatan=kecamatan, villages=villages,
+                          schools=schools, schools_skipped=skipped)
+
+
+def _read_boundary(path: Path) -> AreaRecord:
+    """Read the regency's boundary: one feature with its code and name.
+
+    Parameters
+    ----------
+    path
+        The boundary file.
+
+    Returns
+    -------
+    AreaRecord
+        The regency's area record.
+
+    Raises
+    ------
+    InputError
+        Naming the file, feature and field at fault.
+    """
+    b = read_vector(path)
+    require_columns(b, ["kode", "nama"], path)
     if len(b) != 1:
-        raise InputError(str(paths["boundary"]), f"expected 1 feature, found {len(b)}")
-    check_geometries(b, paths["boundary"], "kode")
-    boundary_geom = b.geometry.iloc[0]
-    boundary = AreaRecord(
+        raise InputError(str(path), f"expected 1 feature, found {len(b)}")
+    check_geometries(b, path, "kode")
+    return AreaRecord(
         level="regency", code=str(b["kode"].iloc[0]), name=str(b["nama"].iloc[0]),
-        code_bps=_str(b.get("kode_bps", pd.Series([None])).iloc[0]), geometry=boundary_geom,
+        code_bps=_str(b.get("kode_bps", pd.Series([None])).iloc[0]), geometry=b.geometry.iloc[0],
         area_km2=float(b["luas_km2"].iloc[0]) if "luas_km2" in b else None,
     )
+
+
+def _regency_extent(boundary_geom: BaseGeometry) -> BaseGeometry:
+    """Return the boundary without holes, grown by :data:`REGENCY_TOLERANCE_M`.
+
+    Parameters
+    ----------
+    boundary_geom
+        The regency's (multi)polygon, in longitude and latitude.
+
+    Returns
+    -------
+    BaseGeometry
+        The area every kecamatan, village and school must lie in, in longitude and latitude.
+    """
     from fonet.geo import to_lonlat, to_metric
 
-    extent = to_lonlat(to_metric(shapely.Polygon(boundary_geom.exterior)
-                                 if boundary_geom.geom_type == "Polygon"
-                                 else shapely.unary_union([shapely.Polygon(p.exterior)
-                                                           for p in boundary_geom.geoms]))
-                       .buffer(REGENCY_TOLERANCE_M))
+    return to_lonlat(to_metric(shapely.Polygon(boundary_geom.exterior)
+                               if boundary_geom.geom_type == "Polygon"
+                               else shapely.unary_union([shapely.Polygon(p.exterior)
+                                                         for p in boundary_geom.geoms]))
+                     .buffer(REGENCY_TOLERANCE_M))
 
-    def inside(gdf, path, id_field):  # noqa: ANN001, ANN202
-        for key, geom in zip(gdf[id_field], gdf.geometry, strict=True):
-            if geom is not None and not geom.is_empty and not extent.contains(geom):
-                raise InputError(str(path), "geometry lies outside the regency boundary",
-                                 feature=key)
 
-    k = read_vector(paths["kecamatan"])
-    require_columns(k, ["kode", "kode_bps", "nama"], paths["kecamatan"])
-    check_unique(k, "kode", paths["kecamatan"])
-    check_unique(k, "kode_bps", paths["kecamatan"])
-    check_geometries(k, paths["kecamatan"], "kode")
-    inside(k, paths["kecamatan"], "kode")
-    kecamatan = [
+def _check_inside(gdf: gpd.GeoDataFrame, path: Path, id_field: str,
+                  extent: BaseGeometry) -> None:
+    """Raise :class:`InputError` for the first feature that reaches outside ``extent``."""
+    for key, geom in zip(gdf[id_field], gdf.geometry, strict=True):
+        if geom is not None and not geom.is_empty and not extent.contains(geom):
+            raise InputError(str(path), "geometry lies outside the regency boundary",
+                             feature=key)
+
+
+def _read_kecamatan(path: Path, regency_code: str, extent: BaseGeometry) -> list[AreaRecord]:
+    """Read and check the kecamatan polygons.
+
+    Parameters
+    ----------
+    path
+        The kecamatan file.
+    regency_code
+        Code of the regency (their parent).
+    extent
+        The area they must lie in (see :func:`_regency_extent`).
+
+    Returns
+    -------
+    list of AreaRecord
+        One record per kecamatan, in file order.
+
+    Raises
+    ------
+    InputError
+        Naming the file, feature and field at fault.
+    """
+    k = read_vector(path)
+    require_columns(k, ["kode", "kode_bps", "nama"], path)
+    check_unique(k, "kode", path)
+    check_unique(k, "kode_bps", path)
+    check_geometries(k, path, "kode")
+    _check_inside(k, path, "kode", extent)
+    return [
         AreaRecord(level="kecamatan", code=str(r.kode), code_bps=str(r.kode_bps), name=str(r.nama),
-                   geometry=r.geometry, parent_code=boundary.code,
+                   geometry=r.geometry, parent_code=regency_code,
                    area_km2=float(r.luas_km2) if "luas_km2" in k else None)
         for r in k.itertuples()
     ]
-    kec_codes = {a.code for a in kecamatan}
 
-    v = read_vector(paths["villages"])
-    require_columns(v, ["kode", "kode_bps_2018", "nama", "jenis", "kode_kec"], paths["villages"])
-    check_unique(v, "kode", paths["villages"])
-    check_unique(v, "kode_bps_2018", paths["villages"])
-    check_geometries(v, paths["villages"], "kode")
-    inside(v, paths["villages"], "kode")
-    inner = _read_inner_points(paths["codes"])
+
+def _read_villages(path: Path, codes_path: Path, kec_codes: set[str],
+                   extent: BaseGeometry) -> list[AreaRecord]:
+    """Read and check the village polygons and their inner points.
+
+    Parameters
+    ----------
+    path
+        The village file.
+    codes_path
+        The code table holding each village's inner point (optional file).
+    kec_codes
+        Codes of the kecamatan a village may belong to.
+    extent
+        The area they must lie in (see :func:`_regency_extent`).
+
+    Returns
+    -------
+    list of AreaRecord
+        One record per village, in file order.
+
+    Raises
+    ------
+    InputError
+        Naming the file, feature and field at fault.
+    """
+    v = read_vector(path)
+    require_columns(v, ["kode", "kode_bps_2018", "nama", "jenis", "kode_kec"], path)
+    check_unique(v, "kode", path)
+    check_unique(v, "kode_bps_2018", path)
+    check_geometries(v, path, "kode")
+    _check_inside(v, path, "kode", extent)
+    inner = _read_inner_points(codes_path)
     villages: list[AreaRecord] = []
     for r in v.itertuples():
         if r.kode_kec not in kec_codes:
-            raise InputError(str(paths["villages"]), f"unknown kecamatan {r.kode_kec!r}",
+            raise InputError(str(path), f"unknown kecamatan {r.kode_kec!r}",
                              feature=r.kode, field="kode_kec")
         point = inner.get(r.kode)
         if point is not None and not r.geometry.buffer(1e-4).contains(point):
-            raise InputError(str(paths["codes"]), "inner point lies outside its village polygon",
+            raise InputError(str(codes_path), "inner point lies outside its village polygon",
                              feature=r.kode)
         villages.append(
             AreaRecord(level="village", code=str(r.kode), code_bps=str(r.kode_bps_2018),
@@ -123,9 +221,7 @@ def read_regency(data_dir: Path | str) -> RegencyRecords:
                        geometry=r.geometry, inner_point=point,
                        area_km2=float(r.luas_km2) if "luas_km2" in v else None)
         )
-    schools, skipped = _read_schools(paths["schools"], extent)
-    return RegencyRecords(boundary=boundary, kecamatan=kecamatan, villages=villages,
-                          schools=schools, schools_skipped=skipped)
+    return villages
 
 
 def _read_inner_points(path: Path) -> dict[str, Point]:

@@ -23,7 +23,7 @@ import networkx as nx
 
 from fonet.errors import FonetError
 from fonet.planning.steiner_construct import Budget
-from fonet.planning.steiner_reduce import reduce_graph
+from fonet.planning.steiner_reduce import ReducedGraph, reduce_graph
 from fonet.planning.steiner_search import search
 
 WeightSpec = str | Callable[[Any, Any, dict], float | None]
@@ -118,6 +118,203 @@ def _edge_data(G: nx.Graph, u: Hashable, v: Hashable, weight: WeightSpec) -> dic
     return dict(data[key])
 
 
+def _components(
+    G: nx.Graph, present: list[Hashable], wfn: Callable[[Any, Any, dict], Any]
+) -> tuple[dict[Hashable, int], int]:
+    """Label the connected component of every present terminal.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        The input graph.
+    present : list of hashable
+        Terminals that are nodes of ``G``, in input order.
+    wfn : callable
+        Weight function; an edge whose weight is ``None`` is not followed.
+
+    Returns
+    -------
+    comp_of : dict
+        Component number of every node reached from a terminal (numbered in the order
+        of the terminals that first reach them).
+    n_comp : int
+        Number of components found.
+    """
+    comp_of: dict[Hashable, int] = {}
+    n_comp = 0
+    for t in present:
+        if t in comp_of:
+            continue
+        comp_of[t] = n_comp
+        stack = [t]
+        while stack:
+            u = stack.pop()
+            for v, d in G.adj[u].items():
+                w = wfn(u, v, d)
+                if w is None:
+                    continue
+                if v not in comp_of:
+                    comp_of[v] = n_comp
+                    stack.append(v)
+        n_comp += 1
+    return comp_of, n_comp
+
+
+def _index_component(
+    G: nx.Graph,
+    comp_of: dict[Hashable, int],
+    best: int,
+    wfn: Callable[[Any, Any, dict], Any],
+) -> tuple[list[Hashable], dict[Hashable, int], list[tuple[int, int, float]]]:
+    """Give the nodes of one component integer ids and list its usable edges.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        The input graph.
+    comp_of : dict
+        Component number by node, from :func:`_components`.
+    best : int
+        The component to index.
+    wfn : callable
+        Weight function; an edge whose weight is ``None`` is left out.
+
+    Returns
+    -------
+    labels : list of hashable
+        Node of ``G`` by integer id.
+    index : dict
+        Integer id by node of ``G``.
+    edges : list of (int, int, float)
+        Edges ``(u, v, weight)`` with ``u <= v`` in integer ids.
+
+    Raises
+    ------
+    ValueError
+        If an edge has a negative or NaN weight.
+    """
+    index: dict[Hashable, int] = {}
+    labels: list[Hashable] = []
+    edges: list[tuple[int, int, float]] = []
+    for node, c in comp_of.items():
+        if c == best:
+            index[node] = len(labels)
+            labels.append(node)
+    for u in labels:
+        iu = index[u]
+        for v, d in G.adj[u].items():
+            iv = index.get(v)
+            if iv is None or iv < iu:
+                continue
+            w = wfn(u, v, d)
+            if w is None:
+                continue
+            w = float(w)
+            if w < 0 or w != w:
+                raise ValueError(f"edge ({u!r}, {v!r}) has invalid weight {w}")
+            edges.append((iu, iv, w))
+    return labels, index, edges
+
+
+def _solve_reduced(
+    g: ReducedGraph,
+    n_nodes: int,
+    n_edges: int,
+    n_terminals: int,
+    time_limit_s: float | None,
+    exact: bool,
+    seed: int,
+    t0: float,
+) -> tuple[list[tuple[int, int]], bool]:
+    """Search a tree of the reduced graph, then solve it exactly if asked.
+
+    Parameters
+    ----------
+    g : ReducedGraph
+        The reduced instance.
+    n_nodes, n_edges, n_terminals : int
+        Size of the unreduced instance (sets the default budget).
+    time_limit_s : float or None
+        Search time, or the exact solver's limit with ``exact``.
+    exact : bool
+        Whether to run the exact solver after the search.
+    seed : int
+        Seed of the search.
+    t0 : float
+        ``time.perf_counter()`` value at the start of the computation.
+
+    Returns
+    -------
+    edges : list of (int, int)
+        Edges of the tree in reduced node ids.
+    proven : bool
+        Whether the exact solver proved the tree optimal (always false without ``exact``).
+    """
+    if time_limit_s is None or exact:
+        budget = default_budget(n_nodes, n_edges, n_terminals, t0)
+        tree = search(g, budget=budget, seed=seed, max_idle=6)
+    else:
+        tree = search(g, budget=Budget(t0 + time_limit_s), seed=seed, max_idle=None)
+    red_edges = [(u, v) for u, nb in tree.items() for v in nb if u < v]
+    proven = False
+    if exact:
+        from fonet.planning.steiner_exact import solve_exact
+
+        limit = time_limit_s if time_limit_s is not None else EXACT_TIME_LIMIT_S
+        remaining_s = max(0.1, limit - (time.perf_counter() - t0))
+        red_edges, proven = solve_exact(g, red_edges, time_limit_s=remaining_s)
+    return red_edges, proven
+
+
+def _tree_graph(
+    G: nx.Graph,
+    g: ReducedGraph,
+    red_edges: list[tuple[int, int]],
+    labels: list[Hashable],
+    edges: list[tuple[int, int, float]],
+    terminals: list[Hashable],
+    weight: WeightSpec,
+) -> tuple[nx.Graph, float]:
+    """Expand a tree of the reduced graph into a subgraph of ``G``.
+
+    Parameters
+    ----------
+    G : networkx.Graph
+        The input graph (its node and edge attributes are copied).
+    g : ReducedGraph
+        The reduced instance the tree belongs to.
+    red_edges : list of (int, int)
+        Edges of the tree in reduced node ids.
+    labels : list of hashable
+        Node of ``G`` by integer id.
+    edges : list of (int, int, float)
+        Edges of the integer copy, by original edge id.
+    terminals : list of hashable
+        Terminals of the tree (added even when the tree has no edge).
+    weight : str or callable
+        Weight specification (picks the edge among parallel ones).
+
+    Returns
+    -------
+    tree : networkx.Graph
+        The tree.
+    cost : float
+        Its total weight.
+    """
+    out = nx.Graph()
+    out.add_nodes_from((t, G.nodes[t]) for t in terminals)
+    cost = 0.0
+    for eid in g.expand(red_edges):
+        iu, iv, w = edges[eid]
+        u, v = labels[iu], labels[iv]
+        cost += w
+        for x in (u, v):
+            if x not in out:
+                out.add_node(x, **G.nodes[x])
+        out.add_edge(u, v, **_edge_data(G, u, v, weight))
+    return out, cost
+
+
 def _plan(
     G: nx.Graph,
     terminals: Iterable[Hashable],
@@ -136,78 +333,21 @@ def _plan(
     if not present:
         return nx.Graph(), missing, 0.0
     wfn = _weight_function(G, weight)
-    # Component of every present terminal, over the edges with a usable weight.
-    index: dict[Hashable, int] = {}
-    labels: list[Hashable] = []
-    edges: list[tuple[int, int, float]] = []
-    comp_of: dict[Hashable, int] = {}
-    n_comp = 0
-    for t in present:
-        if t in comp_of:
-            continue
-        comp_of[t] = n_comp
-        stack = [t]
-        while stack:
-            u = stack.pop()
-            for v, d in G.adj[u].items():
-                w = wfn(u, v, d)
-                if w is None:
-                    continue
-                if v not in comp_of:
-                    comp_of[v] = n_comp
-                    stack.append(v)
-        n_comp += 1
+    comp_of, n_comp = _components(G, present, wfn)
     counts = [0] * n_comp
     for t in present:
         counts[comp_of[t]] += 1
     best = max(range(n_comp), key=lambda c: (counts[c], -c))
     unreachable = [t for t in terms if t not in comp_of or comp_of[t] != best]
-    for node, c in comp_of.items():
-        if c == best:
-            index[node] = len(labels)
-            labels.append(node)
-    for u in labels:
-        iu = index[u]
-        for v, d in G.adj[u].items():
-            iv = index.get(v)
-            if iv is None or iv < iu:
-                continue
-            w = wfn(u, v, d)
-            if w is None:
-                continue
-            w = float(w)
-            if w < 0 or w != w:
-                raise ValueError(f"edge ({u!r}, {v!r}) has invalid weight {w}")
-            edges.append((iu, iv, w))
+    labels, index, edges = _index_component(G, comp_of, best, wfn)
     group = [index[t] for t in present if comp_of[t] == best]
     g = reduce_graph(len(labels), edges, group)
-    if time_limit_s is None or exact:
-        budget = default_budget(len(labels), len(edges), len(group), t0)
-        tree = search(g, budget=budget, seed=seed, max_idle=6)
-    else:
-        tree = search(g, budget=Budget(t0 + time_limit_s), seed=seed, max_idle=None)
-    red_edges = [(u, v) for u, nb in tree.items() for v in nb if u < v]
-    proven = False
-    if exact:
-        from fonet.planning.steiner_exact import solve_exact
-
-        limit = time_limit_s if time_limit_s is not None else EXACT_TIME_LIMIT_S
-        remaining_s = max(0.1, limit - (time.perf_counter() - t0))
-        red_edges, proven = solve_exact(g, red_edges, time_limit_s=remaining_s)
-    out = nx.Graph()
+    red_edges, proven = _solve_reduced(
+        g, len(labels), len(edges), len(group), time_limit_s, exact, seed, t0
+    )
+    out, cost = _tree_graph(G, g, red_edges, labels, edges, [labels[i] for i in group], weight)
     if exact:
         out.graph["optimal"] = proven
-    term_labels = [labels[i] for i in group]
-    out.add_nodes_from((t, G.nodes[t]) for t in term_labels)
-    cost = 0.0
-    for eid in g.expand(red_edges):
-        iu, iv, w = edges[eid]
-        u, v = labels[iu], labels[iv]
-        cost += w
-        for x in (u, v):
-            if x not in out:
-                out.add_node(x, **G.nodes[x])
-        out.add_edge(u, v, **_edge_data(G, u, v, weight))
     return out, unreachable, cost
 
 

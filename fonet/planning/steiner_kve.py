@@ -36,23 +36,32 @@ def _key_paths(tree: Tree, is_term: list[bool], s: int) -> list[tuple[int, list[
     return out
 
 
-def _eliminate(
-    g: ReducedGraph, tree: Tree, s: int, eps: float, budget: Budget
-) -> list[tuple[int, int]] | None:
-    """Return the new edges that reconnect the tree without ``s``, if that is cheaper."""
-    is_term = g.is_term
-    paths = _key_paths(tree, is_term, s)
-    removed = {s}
-    removed_cost = 0.0
-    for _, inner, length in paths:
-        removed.update(inner)
-        removed_cost += length
-    bound = removed_cost - eps
-    ends = [end for end, _, _ in paths]
-    # Sources: remaining tree nodes near each path end (tree distance < removed_cost).
+def _seed_regions(
+    tree: Tree, ends: list[int], removed: set[int], bound: float
+) -> tuple[dict[int, float], dict[int, int], list[tuple[float, int]]] | None:
+    """Return the sources of the search: remaining tree nodes near each key-path end.
+
+    Parameters
+    ----------
+    tree : Tree
+        The current tree.
+    ends : list of int
+        The far end of each key path leaving the removed vertex; part ``i`` holds
+        ``ends[i]``.
+    removed : set of int
+        The removed vertex and the inner nodes of its key paths.
+    bound : float
+        Only tree nodes closer than this to their path end become sources.
+
+    Returns
+    -------
+    tuple or None
+        ``(dist, label, heap)``: distance 0, part number and a heap entry per source (at
+        most :data:`MAX_SOURCES_PER_PART` per part); ``None`` when two key paths end at the
+        same node.
+    """
     dist: dict[int, float] = {}
     label: dict[int, int] = {}
-    prev: dict[int, int] = {}
     heap: list[tuple[float, int]] = []
     for pe, e in enumerate(ends):
         if e in label:
@@ -70,7 +79,43 @@ def _eliminate(
                 if y not in seen and y not in removed and dx + w < bound:
                     seen.add(y)
                     queue.append((y, dx + w))
+    return dist, label, heap
+
+
+def _grow_regions(
+    g: ReducedGraph,
+    tree: Tree,
+    removed: set[int],
+    bound: float,
+    regions: tuple[dict[int, float], dict[int, int], list[tuple[float, int]]],
+    budget: Budget,
+) -> tuple[list[int], dict[int, int]] | None:
+    """Grow a region around every part by a bounded multi-source Dijkstra search.
+
+    Parameters
+    ----------
+    g : ReducedGraph
+        The instance.
+    tree : Tree
+        The current tree; its remaining nodes are not entered.
+    removed : set of int
+        The removed vertex and the inner nodes of its key paths (may be entered).
+    bound : float
+        Distances at or beyond this are not explored.
+    regions : tuple
+        ``(dist, label, heap)`` from :func:`_seed_regions`, extended in place.
+    budget : Budget
+        Charged for the work done.
+
+    Returns
+    -------
+    tuple or None
+        ``(reached, prev)``: the settled nodes in order and the predecessor of every
+        labelled non-source node; ``None`` when more than :data:`MAX_SETTLED` nodes settle.
+    """
+    dist, label, heap = regions
     nbrs = g.nbrs
+    prev: dict[int, int] = {}
     reached = []
     while heap:
         d, u = heappop(heap)
@@ -91,6 +136,41 @@ def _eliminate(
                 prev[y] = u
                 heappush(heap, (nd, y))
     budget.spend(4 * len(reached) + len(dist))
+    return reached, prev
+
+
+def _boundary_candidates(
+    g: ReducedGraph,
+    tree: Tree,
+    removed: set[int],
+    bound: float,
+    reached: list[int],
+    dist: dict[int, float],
+    label: dict[int, int],
+) -> list[tuple[float, int, int, int, int]]:
+    """Return the connections between regions of different parts, cheapest first.
+
+    Parameters
+    ----------
+    g : ReducedGraph
+        The instance.
+    tree : Tree
+        The current tree.
+    removed : set of int
+        The removed vertex and the inner nodes of its key paths.
+    bound : float
+        Connections costing this much or more are left out.
+    reached : list of int
+        Settled nodes of the region search.
+    dist, label : dict
+        Distance to its part and part number of every labelled node.
+
+    Returns
+    -------
+    list of (float, int, int, int, int)
+        ``(cost, u, y, part of u, part of y)`` per boundary edge ``u-y``, sorted.
+    """
+    nbrs = g.nbrs
     cands = []
     for u in reached:
         du, lu = dist[u], label[u]
@@ -106,10 +186,33 @@ def _eliminate(
             if ly != lu and c < bound:
                 cands.append((c, u, y, lu, ly))
     cands.sort()
+    return cands
+
+
+def _join_parts(
+    cands: list[tuple[float, int, int, int, int]], n_parts: int, bound: float
+) -> list[tuple[int, int]] | None:
+    """Pick the cheapest connections joining all parts (Kruskal's algorithm).
+
+    Parameters
+    ----------
+    cands : list of (float, int, int, int, int)
+        Candidate connections from :func:`_boundary_candidates`, cheapest first.
+    n_parts : int
+        Number of parts to join.
+    bound : float
+        The joining set must cost less than this.
+
+    Returns
+    -------
+    list of (int, int) or None
+        The boundary edges chosen, or ``None`` when the parts cannot all be joined for
+        less than ``bound``.
+    """
     uf = _UnionFind()
     total = 0.0
     chosen = []
-    need = len(ends) - 1
+    need = n_parts - 1
     for c, u, y, lu, ly in cands:
         if uf.union(lu, ly):
             total += c
@@ -118,6 +221,33 @@ def _eliminate(
             if need == 0:
                 break
     if need or total >= bound:
+        return None
+    return chosen
+
+
+def _eliminate(
+    g: ReducedGraph, tree: Tree, s: int, eps: float, budget: Budget
+) -> list[tuple[int, int]] | None:
+    """Return the new edges that reconnect the tree without ``s``, if that is cheaper."""
+    paths = _key_paths(tree, g.is_term, s)
+    removed = {s}
+    removed_cost = 0.0
+    for _, inner, length in paths:
+        removed.update(inner)
+        removed_cost += length
+    bound = removed_cost - eps
+    ends = [end for end, _, _ in paths]
+    regions = _seed_regions(tree, ends, removed, bound)
+    if regions is None:
+        return None
+    grown = _grow_regions(g, tree, removed, bound, regions, budget)
+    if grown is None:
+        return None
+    reached, prev = grown
+    dist, label, _ = regions
+    cands = _boundary_candidates(g, tree, removed, bound, reached, dist, label)
+    chosen = _join_parts(cands, len(ends), bound)
+    if chosen is None:
         return None
     new_edges = []
     for u, y in chosen:

@@ -156,11 +156,193 @@ def vertex_insertion(
     return improved
 
 
+def _key_path_up(
+    tree: Tree, is_term: list[bool], par: list[int], b: int
+) -> tuple[list[int], float, int]:
+    """Follow the key path from key node ``b`` towards the root.
+
+    Parameters
+    ----------
+    tree : Tree
+        The current tree.
+    is_term : list of bool
+        Terminal flag per node.
+    par : list of int
+        Parent of every node in the rooted tree.
+    b : int
+        A key node other than the root.
+
+    Returns
+    -------
+    inner : list of int
+        The Steiner nodes of degree 2 on the path, from ``b`` upwards.
+    length : float
+        Length of the path.
+    top : int
+        The key node at its upper end.
+    """
+    inner: list[int] = []
+    length = 0.0
+    c = b
+    while True:
+        p = par[c]
+        length += tree[c][p]
+        if is_term[p] or len(tree[p]) >= 3:
+            break
+        inner.append(p)
+        c = p
+    return inner, length, p
+
+
+def _side_sources(tree: Tree, par: list[int], b: int, length: float) -> list[int]:
+    """Return the nodes of ``b``'s side within tree distance ``< length`` of ``b``.
+
+    Parameters
+    ----------
+    tree : Tree
+        The current tree.
+    par : list of int
+        Parent of every node in the rooted tree (``b``'s side is its subtree).
+    b : int
+        Lower key node of the key path.
+    length : float
+        Length of the key path.
+
+    Returns
+    -------
+    list of int
+        ``b`` and the nodes of its subtree closer than ``length``.
+    """
+    sources = [b]
+    stack = [(b, 0.0)]
+    while stack:
+        x, dx = stack.pop()
+        for y, w in tree[x].items():
+            if y != par[x] and dx + w < length:
+                sources.append(y)
+                stack.append((y, dx + w))
+    return sources
+
+
+def _cheaper_connection(
+    g: ReducedGraph,
+    tree: Tree,
+    rt: _Rooted,
+    b: int,
+    inner_set: set[int],
+    length: float,
+    eps: float,
+    budget: Budget,
+) -> tuple[int, dict[int, int]]:
+    """Search a connection from ``b``'s side of the tree cheaper than its key path.
+
+    Parameters
+    ----------
+    g : ReducedGraph
+        The instance.
+    tree : Tree
+        The current tree.
+    rt : _Rooted
+        The tree rooted at the first terminal.
+    b : int
+        Lower key node of the key path.
+    inner_set : set of int
+        Inner nodes of the key path (they do not count as the other side).
+    length : float
+        Length of the key path.
+    eps : float
+        Least improvement that counts.
+    budget : Budget
+        Charged for the work done.
+
+    Returns
+    -------
+    found : int
+        The node of the other side reached, or -1 if no cheaper connection exists.
+    prev : dict
+        Predecessor of every node reached by the search (the connection is the chain
+        from ``found`` back to a source).
+    """
+    tin, nbrs = rt.tin, g.nbrs
+    lo = tin[b]
+    hi = lo + rt.size[b]
+    sources = _side_sources(tree, rt.par, b, length)
+    dist = dict.fromkeys(sources, 0.0)
+    prev: dict[int, int] = {}
+    heap = [(0.0, s) for s in sources]
+    bound = length - eps
+    found = -1
+    while heap:
+        d, u = heappop(heap)
+        if d > dist[u]:
+            continue
+        if u in prev and u in tree and u not in inner_set:
+            found = u
+            break
+        for y, w in nbrs[u]:
+            nd = d + w
+            if nd < bound and nd < dist.get(y, INF):
+                if y in tree and lo <= tin[y] < hi:
+                    continue  # b's own side
+                dist[y] = nd
+                prev[y] = u
+                heappush(heap, (nd, y))
+    budget.spend(len(dist) + 1)
+    return found, prev
+
+
+def _exchange(
+    g: ReducedGraph,
+    tree: Tree,
+    par: list[int],
+    b: int,
+    top: int,
+    inner: list[int],
+    found: int,
+    prev: dict[int, int],
+) -> None:
+    """Replace the key path from ``b`` up to ``top`` by the connection ending at ``found``.
+
+    Parameters
+    ----------
+    g : ReducedGraph
+        The instance.
+    tree : Tree
+        The tree, changed in place (non-terminal leaves are pruned).
+    par : list of int
+        Parent of every node in the rooted tree.
+    b, top : int
+        Lower and upper key node of the path.
+    inner : list of int
+        Inner nodes of the path.
+    found : int
+        End of the new connection on the other side.
+    prev : dict
+        Predecessors from :func:`_cheaper_connection`.
+    """
+    c = b
+    while c != top:
+        p = par[c]
+        del tree[c][p]
+        del tree[p][c]
+        c = p
+    for x in inner:
+        if not tree[x]:
+            del tree[x]
+    wmap = g.wmap
+    y = found
+    while y in prev:
+        u = prev[y]
+        w = wmap[u][y]
+        tree.setdefault(u, {})[y] = w
+        tree.setdefault(y, {})[u] = w
+        y = u
+    prune_leaves(tree, g.is_term)
+
+
 def key_path_exchange(g: ReducedGraph, tree: Tree, budget: Budget, eps: float) -> bool:
     """Replace key paths by cheaper connections; return whether the tree changed."""
     is_term = g.is_term
-    nbrs = g.nbrs
-    wmap = g.wmap
     root = g.terminals[0]
     rt = _Rooted(tree, root, g.n)
     snapshot = [x for x in rt.order if x != root and (is_term[x] or len(tree[x]) >= 3)]
@@ -171,71 +353,11 @@ def key_path_exchange(g: ReducedGraph, tree: Tree, budget: Budget, eps: float) -
             break
         if b not in tree or not (is_term[b] or len(tree[b]) >= 3):
             continue
-        par = rt.par
-        inner: list[int] = []
-        length = 0.0
-        c = b
-        while True:
-            p = par[c]
-            length += tree[c][p]
-            if is_term[p] or len(tree[p]) >= 3:
-                break
-            inner.append(p)
-            c = p
-        top = p
-        inner_set = set(inner)
-        lo = rt.tin[b]
-        hi = lo + rt.size[b]
-        tin = rt.tin
-        # Sources: the nodes of b's side within tree distance < length of b.
-        sources = [b]
-        stack = [(b, 0.0)]
-        while stack:
-            x, dx = stack.pop()
-            for y, w in tree[x].items():
-                if y != par[x] and dx + w < length:
-                    sources.append(y)
-                    stack.append((y, dx + w))
-        dist = dict.fromkeys(sources, 0.0)
-        prev: dict[int, int] = {}
-        heap = [(0.0, s) for s in sources]
-        bound = length - eps
-        found = -1
-        while heap:
-            d, u = heappop(heap)
-            if d > dist[u]:
-                continue
-            if u in prev and u in tree and u not in inner_set:
-                found = u
-                break
-            for y, w in nbrs[u]:
-                nd = d + w
-                if nd < bound and nd < dist.get(y, INF):
-                    if y in tree and lo <= tin[y] < hi:
-                        continue  # b's own side
-                    dist[y] = nd
-                    prev[y] = u
-                    heappush(heap, (nd, y))
-        budget.spend(len(dist) + 1)
+        inner, length, top = _key_path_up(tree, is_term, rt.par, b)
+        found, prev = _cheaper_connection(g, tree, rt, b, set(inner), length, eps, budget)
         if found < 0:
             continue
-        c = b
-        while c != top:
-            p = par[c]
-            del tree[c][p]
-            del tree[p][c]
-            c = p
-        for x in inner:
-            if not tree[x]:
-                del tree[x]
-        y = found
-        while y in prev:
-            u = prev[y]
-            w = wmap[u][y]
-            tree.setdefault(u, {})[y] = w
-            tree.setdefault(y, {})[u] = w
-            y = u
-        prune_leaves(tree, is_term)
+        _exchange(g, tree, rt.par, b, top, inner, found, prev)
         rt = _Rooted(tree, root, g.n)
         budget.spend(len(tree) // 4)
         improved = True
