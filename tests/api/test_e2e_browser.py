@@ -19,6 +19,7 @@ from sqlalchemy import select
 from fonet.store import make_engine, reader, transaction
 from fonet.store.models import Link, Site
 from tests.api import Server, copy_store, make_tokens, planned_store
+from tests.ci import require
 from tests.collectors.conftest import IF, if_rows, running_snmpsim, snmprec
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -72,8 +73,8 @@ def server(monitored, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists() or not Path(CHROMEDRIVER).exists():
-        pytest.skip("Debian packages chromium and chromium-driver are not installed")
+    require(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
+            "Debian packages chromium and chromium-driver are not installed")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -22,6 +22,7 @@ import pytest
 
 from collectors.client import poll_once
 from fonet.telemetry import DeviceTarget
+from tests.ci import require
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"
 SNMPSIM = Path(sys.executable).with_name("snmpsim-command-responder")
@@ -77,8 +78,7 @@ class Snmpd:
 
 @pytest.fixture(scope="session")
 def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Snmpd:
-    if not Path(SNMPD).exists():
-        pytest.skip("net-snmp snmpd is not installed (Debian package 'snmpd')")
+    require(Path(SNMPD).exists(), "net-snmp snmpd is not installed (Debian package 'snmpd')")
     folder = tmp_path_factory.mktemp("snmpd")
     port = free_udp_port()
     conf = folder / "snmpd.conf"
