@@ -35,6 +35,7 @@ from fonet.planning.profile import profile_from_dict
 from fonet.store import make_engine, reader
 from fonet.store.models import Link, LinkSpan, Plan, PlanSite, Span
 from tests.api import bearer, free_tcp_port
+from tests.waiting import wait_until
 
 INTERVAL_S = 20
 READY_TIMEOUT_S = 240
@@ -257,11 +258,10 @@ def test_ctrl_c_stops_every_process_the_demo_started(demo: Demo) -> None:
     code = demo.stop()
     assert code == 0, demo.stderr()[-3000:]
     assert "Demo stopped" in demo.stderr()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+
+    def left_behind() -> set[int]:
         left = {pid for pid, st in tree.items() if (now := _stat(pid)) and now[2] == st[2]}
-        left |= {pid for pid in _all_pids() if (st := _stat(pid)) and st[1] in groups}
-        if not left:
-            break
-        time.sleep(0.2)
-    assert not left, f"processes left behind: {sorted(left)}"
+        return left | {pid for pid in _all_pids() if (st := _stat(pid)) and st[1] in groups}
+
+    wait_until(lambda: not left_behind(), 10, "every process of the demo to end",
+               interval_s=0.2, detail=lambda: f"processes left behind: {sorted(left_behind())}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -47,19 +47,17 @@ def wait_until(predicate: Callable[[], T], timeout_s: float, what: str, *,
         time.sleep(interval_s)
 
 
-async def wait_until_async(predicate: Callable[[], T | Awaitable[T]], timeout_s: float,
-                           what: str, *, interval_s: float = 0.1) -> T:
-    """Await a condition inside an event loop; see :func:`wait_until`.
+async def wait_until_async(predicate: Callable[[], T], timeout_s: float, what: str, *,
+                           interval_s: float = 0.1) -> T:
+    """Wait for a condition inside an event loop, which keeps running between checks.
 
-    ``predicate`` may return a value or an awaitable; the loop keeps running between checks.
+    See :func:`wait_until`.
     """
     deadline = time.monotonic() + timeout_s
     while True:
         value = predicate()
-        if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
-            value = await value
         if value:
-            return value  # type: ignore[return-value]
+            return value
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
         await asyncio.sleep(interval_s)

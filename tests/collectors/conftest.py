@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import pytest
 from collectors.client import poll_once
 from fonet.telemetry import DeviceTarget
 from tests.ci import require
+from tests.waiting import wait_until
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"
 SNMPSIM = Path(sys.executable).with_name("snmpsim-command-responder")
@@ -42,14 +42,13 @@ def free_udp_port() -> int:
 
 
 def wait_until_answers(target: DeviceTarget, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"agent exited early: {log.read_text(errors='replace')[-2000:]}")
-        if poll_once([target], timeout_s=0.3, retries=0)[0].reachable:
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"agent did not answer: {log.read_text(errors='replace')[-2000:]}")
+        return poll_once([target], timeout_s=0.3, retries=0)[0].reachable
+
+    wait_until(answers, 20, f"the agent on 127.0.0.1:{target.port} to answer", interval_s=0.2,
+               detail=lambda: log.read_text(errors="replace")[-2000:])
 
 
 def stop(proc: subprocess.Popen) -> None:
