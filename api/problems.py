@@ -131,8 +131,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> JSONResponse:
-        extra = {k: v for k, v in (("field", exc.field), ("feature", exc.feature))
-                 if v is not None}
+        extra: dict[str, Any] = {k: v for k, v in (("field", exc.field),
+                                                   ("feature", exc.feature)) if v is not None}
         return problem_response(422, str(exc), kind="invalid-input",
                                 instance=request.url.path, **extra)
 

@@ -138,6 +138,14 @@ def _link_loss_db(link: Link, spans: list[Span], ps: PlanSite | None, profile: P
     return check_loss(sum(s.length_m for s in spans), 0, profile, kind).loss_db
 
 
+def _end_sites(link: Link) -> tuple[int, int]:
+    """Return the sites at the two ends of a planned link (a site deleted since is a gap)."""
+    if link.a_site_id is None or link.z_site_id is None:
+        raise StateError(f"link {link.name} of plan {link.plan_id} lost an end site: "
+                         "plan it again")
+    return link.a_site_id, link.z_site_id
+
+
 def build_simulation(
     session: Session,
     plan_id: int | None = None,
@@ -195,7 +203,8 @@ def build_simulation(
         spans_of[link_id].append(span)
     plan_sites = {ps.site_id: ps for ps in session.scalars(
         select(PlanSite).where(PlanSite.plan_id == plan.id))}
-    site_ids = {x for lk in links for x in (lk.a_site_id, lk.z_site_id)}
+    end_sites = {lk.id: _end_sites(lk) for lk in links}
+    site_ids = {x for lk in links for x in end_sites[lk.id]}
     sites = {s.id: s for s in session.scalars(select(Site).where(Site.id.in_(site_ids)))}
 
     # the cut: one backbone span and every link riding it
@@ -211,7 +220,8 @@ def build_simulation(
         rng.choice(backbone) if cut and backbone else None)
     cut_links = sorted(riders[chosen]) if chosen is not None else []
 
-    loss = {lk.name: _link_loss_db(lk, spans_of[lk.id], plan_sites.get(lk.z_site_id), profile)
+    loss = {lk.name: _link_loss_db(lk, spans_of[lk.id], plan_sites.get(end_sites[lk.id][1]),
+                                   profile)
             for lk in links}
     access = sorted((lk.name for lk in links if lk.name not in cut_links and ":AC:" in lk.name),
                     key=lambda n: (-loss[n], n))
@@ -240,7 +250,8 @@ def build_simulation(
             rate_down = rate_up = 0.0
         tx = {end: round(rng.uniform(-5.0, -3.0), 2) for end in "az"}
         ends = {}
-        for end, sid, other in (("a", lk.a_site_id, "z"), ("z", lk.z_site_id, "a")):
+        a_site, z_site = end_sites[lk.id]
+        for end, sid, other in (("a", a_site, "z"), ("z", z_site, "a")):
             dev = devices[sid]
             kind = "bb" if is_bb else "ac"
             counters[sid][kind] += 1

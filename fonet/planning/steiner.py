@@ -15,6 +15,7 @@ improving; ``time_limit_s`` gives the search that much wall-clock time instead.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
@@ -111,7 +112,11 @@ def _edge_data(G: nx.Graph, u: Hashable, v: Hashable, weight: WeightSpec) -> dic
     if not G.is_multigraph():
         return dict(data)
     if callable(weight):
-        key = min(data, key=lambda k: weight(u, v, {k: data[k]}))
+        def cost(k: Any) -> float:  # a None weight hides the edge: never the one used
+            w = weight(u, v, {k: data[k]})
+            return math.inf if w is None else w
+
+        key = min(data, key=cost)
     else:
         key = min(data, key=lambda k: data[k].get(weight, 1))
     return dict(data[key])
@@ -193,7 +198,7 @@ def _plan(
         limit = time_limit_s if time_limit_s is not None else EXACT_TIME_LIMIT_S
         remaining_s = max(0.1, limit - (time.perf_counter() - t0))
         red_edges, proven = solve_exact(g, red_edges, time_limit_s=remaining_s)
-    out = nx.Graph()
+    out: nx.Graph[Hashable] = nx.Graph()
     if exact:
         out.graph["optimal"] = proven
     term_labels = [labels[i] for i in group]

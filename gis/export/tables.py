@@ -58,6 +58,7 @@ def bom_rows(pl: PlanLayers, lang: str = "id") -> tuple[list[str], list[dict[str
     per_kec = summary.get("per_kecamatan", {})
     kec = pl.layers["kecamatan"].set_index("code")
     n_served = served_sites(pl)["plan_kecamatan_code"].value_counts()
+    blocks: list[tuple[tuple[str, str | None, str, Any, int | None], dict[str, Any]]]
     blocks = [(("kecamatan", code, kec["name"].get(code, code), b.get("hub"),
                 int(n_served.get(code, 0))), b) for code, b in sorted(per_kec.items())]
     blocks.append((("backbone", None, lb.text("backbone_row", lang), None, None),
