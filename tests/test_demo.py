@@ -40,17 +40,6 @@ from tests.waiting import wait_until
 INTERVAL_S = 20
 READY_TIMEOUT_S = 240
 
-# `fonet demo` through the command line, registering the command when the entry point does
-# not do it (yet)
-DEMO = (
-    "from api.cli import app\n"
-    "from api.cli import commands, demo_cmd\n"
-    "if not any((c.name or getattr(c.callback, '__name__', '')) == 'demo'\n"
-    "           for c in app.registered_commands):\n"
-    "    demo_cmd.register(app)\n"
-    "app()\n"
-)
-
 
 def _stat(pid: int) -> tuple[int, int, int] | None:
     """(ppid, pgid, start time) of a live process, or None."""
@@ -92,7 +81,7 @@ class Demo:
         self.out: list[str] = []
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", DEMO, "demo", "--port", str(self.port), "--interval",
+            [sys.executable, "-m", "api.cli", "demo", "--port", str(self.port), "--interval",
              str(INTERVAL_S), "--db", str(self.db), "--data-dir", str(data_dir)],
             stdout=subprocess.PIPE, stderr=self._err, text=True, start_new_session=True,
             env=dict(os.environ, COLUMNS="200"))

@@ -21,18 +21,6 @@ from tests.waiting import wait_until
 
 _PLANNED: dict[str, Path] = {}
 
-# `fonet serve` through the command line, registering the command when the entry point does
-# not do it (yet)
-SERVE = (
-    "import sys\n"
-    "from api.cli import app\n"
-    "from api.cli import commands, serve_cmd\n"
-    "if not any((c.name or getattr(c.callback, '__name__', '')) == 'serve'\n"
-    "           for c in app.registered_commands):\n"
-    "    serve_cmd.register(app)\n"
-    "app()\n"
-)
-
 
 def planned_store(regency_db_file: Path) -> Path:
     """Return an SQLite file with the regency and one default plan (built once per run)."""
@@ -97,7 +85,7 @@ class Server:
         self._log = log.open("w")
         full_env = dict(os.environ, FONET_DB_URL=url, **env)
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port",
+            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port",
              str(self.port), "--log-level", "warning"],
             env=full_env, stdout=self._log, stderr=subprocess.STDOUT)
         try:
