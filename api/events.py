@@ -22,7 +22,7 @@ from typing import Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine, false, func, or_, select
+from sqlalchemy import Engine, Row, false, func, or_, select
 
 from api.deps import Viewer
 from fonet.store import reader
@@ -41,8 +41,8 @@ def _iso(t: datetime | None) -> str | None:
     return (t if t.tzinfo else t.replace(tzinfo=UTC)).isoformat()
 
 
-def alarm_info(a: Alarm) -> dict[str, Any]:
-    """Public description of an alarm."""
+def alarm_info(a: Alarm | Row[Any]) -> dict[str, Any]:
+    """Public description of an alarm (an ORM object, or a row of the alarm table)."""
     return {"id": a.id, "key": a.key, "kind": a.kind, "severity": a.severity,
             "object_type": a.object_type, "object_name": a.object_name, "message": a.message,
             "details": a.details or {}, "raised_at": _iso(a.raised_at),

@@ -131,7 +131,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(FonetError)
     async def _fonet(request: Request, exc: FonetError) -> JSONResponse:
-        extra = {k: v for k, v in (("field", getattr(exc, "field", None)),
+        extra: dict[str, Any] = {k: v for k, v in (("field", getattr(exc, "field", None)),
                                    ("feature", getattr(exc, "feature", None))) if v is not None}
         if exc.http_status >= 500:
             log.warning("%s on %s %s: %s", type(exc).__name__, request.method,

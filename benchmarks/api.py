@@ -42,11 +42,6 @@ from fonet.store import make_engine, transaction  # noqa: E402
 from fonet.store.models import Link, Plan  # noqa: E402
 from fonet.store.observed import LinkState  # noqa: E402
 
-SERVE = ("from api.cli import app\nfrom api.cli import commands, serve_cmd\n"
-         "if not any((c.name or getattr(c.callback, '__name__', '')) == 'serve'\n"
-         "           for c in app.registered_commands):\n"
-         "    serve_cmd.register(app)\napp()\n")
-
 
 def prepare(db_url: str, folder: Path) -> tuple[str, str, dict[str, int]]:
     """Copy the store, give the newest plan's links live states and alarms; make a token."""
@@ -90,7 +85,7 @@ def free_port() -> int:
 def start_server(url: str, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(os.environ, FONET_DB_URL=url, FONET_COLLECTORS="false")
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, "serve", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),
                              "--log-level", "warning"], env=env, stdout=log.open("w"),
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -47,14 +47,6 @@ from fonet.store.models import Interface  # noqa: E402
 from fonet.store.observed import InterfaceSample, LinkState  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = (
-    "from api.cli import app\n"
-    "from api.cli import commands, demo_cmd\n"
-    "if not any((c.name or getattr(c.callback, '__name__', '')) == 'demo'\n"
-    "           for c in app.registered_commands):\n"
-    "    demo_cmd.register(app)\n"
-    "app()\n"
-)
 
 
 def free_port() -> int:
@@ -105,7 +97,7 @@ def main() -> None:
     err = (folder / "demo.err").open("w")
     t0 = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-c", DEMO, "demo", "--port", str(port), "--interval",
+        [sys.executable, "-m", "api.cli", "demo", "--port", str(port), "--interval",
          str(args.interval), "--db", str(db), "--agents", str(args.agents),
          *(["--data-dir", args.data_dir] if args.data_dir else [])], cwd=REPO,
         stdout=subprocess.PIPE, stderr=err, text=True,

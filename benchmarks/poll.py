@@ -10,9 +10,12 @@ Figures: devices/s, varbinds/s, client CPU per varbind (process CPU time of
 this process for fonet, children's CPU time for net-snmp), and whether the
 targets hold: fonet CPU/varbind <= 2x net-snmp's, and 1,000 devices x 8
 interfaces inside a 60 s cycle on one core (extrapolated from client CPU when
-the simulator, sharing the machine, is the slower party).
+the simulator, sharing the machine, is the slower party). Last, a cycle of
+--dead unreachable devices beside live ones (0.5 s timeout, 1 retry): dead
+devices are waited for side by side, so the cycle should take about one
+device's 2 x 0.5 s, not the dead count times that (target: under 5 s).
 
-Usage: .venv/bin/python benchmarks/poll.py [--devices 200] [--cycles 3]
+Usage: .venv/bin/python benchmarks/poll.py [--devices 200] [--cycles 3] [--dead 8]
 """
 
 from __future__ import annotations
@@ -105,6 +108,21 @@ async def fonet_cycles(targets: list[DeviceTarget], cycles: int, concurrency: in
         client.close()
 
 
+async def dead_cycle(live: list[DeviceTarget], dead: int) -> dict:
+    """One cycle of ``dead`` silent devices among ``live`` ones, 0.5 s timeout, 1 retry."""
+    silent = [DeviceTarget(f"dead{k}", "127.0.0.1", 9, community="x") for k in range(dead)]
+    client = SnmpClient(timeout_s=0.5, retries=1)
+    try:
+        wall0 = time.perf_counter()
+        polls = await client.poll(silent + live)
+        wall = time.perf_counter() - wall0
+    finally:
+        client.close()
+    return {"wall": wall, "dead": dead, "live": len(live),
+            "live_ok": sum(1 for p in polls[dead:] if p.reachable),
+            "dead_failed": sum(1 for p in polls[:dead] if not p.reachable)}
+
+
 def netsnmp_cycle(targets: list[DeviceTarget], workers: int) -> dict:
     exe = shutil.which("snmpbulkget")
     if exe is None:
@@ -137,6 +155,8 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=3)
     parser.add_argument("--simulators", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--dead", type=int, default=8, help="unreachable devices in the last "
+                        "cycle (0: no such cycle)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="fonet-bench-") as tmp:
@@ -151,12 +171,18 @@ def main() -> None:
             wait_ready(targets[: len(ports)])
             fonet = asyncio.run(fonet_cycles(targets, args.cycles, args.concurrency))
             net = netsnmp_cycle(targets, workers=16)
+            dead = asyncio.run(dead_cycle(targets[:4], args.dead)) if args.dead else None
         finally:
             for proc in procs:
                 proc.terminate()
             for proc in procs:
                 proc.wait()
     report(args, fonet, net)
+    if dead is not None:
+        print(f"cycle with {dead['dead']} dead devices (0.5 s timeout, 1 retry) beside "
+              f"{dead['live']} live: {dead['wall']:.2f} s; {dead['live_ok']}/{dead['live']} live "
+              f"answered, {dead['dead_failed']}/{dead['dead']} dead reported; target < 5 s -> "
+              f"{'MET' if dead['wall'] < 5 else 'NOT MET'}")
 
 
 def wait_ready(targets: list[DeviceTarget]) -> None:

@@ -77,6 +77,13 @@ class SnmpClient(BulkReader):
     def _started(self) -> None:
         self._semaphore = asyncio.Semaphore(self._concurrency)
 
+    @property
+    def _slots(self) -> asyncio.Semaphore:
+        """The concurrency limit, made with the engine (see ``_bind``)."""
+        if self._semaphore is None:
+            raise RuntimeError("the SNMP engine is not bound yet: call _bind() first")
+        return self._semaphore
+
     async def prepare(self, targets: Iterable[DeviceTarget]) -> None:
         """Set every target up in the SNMP engine before the first poll.
 
@@ -114,7 +121,7 @@ class SnmpClient(BulkReader):
                     f"{self.backoff.failures(target.name)} failed polls"
                 ),
             )
-        async with self._semaphore:
+        async with self._slots:
             result = await self._poll_device(target, started, polled_at)
         if self.backoff is not None:
             self.backoff.record(target.name, result.reachable)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from collectors.profiles import Column, Profile
+from collectors.profiles import Column, Profile, SensorSpec
 from fonet.telemetry import InterfaceSample
 
 __all__ = ["IF_INDEX_OID", "EntityMap", "build_interfaces", "convert_value", "sensor_dbm"]
@@ -175,7 +175,7 @@ def _fill_other(
     profile: Profile, rows: Rows, interfaces: dict, entities: EntityMap | None
 ) -> None:
     if profile.sensor is not None:
-        _fill_sensors(profile, rows, interfaces, entities)
+        _fill_sensors(profile.sensor, rows, interfaces, entities)
         return
     by_name: dict[str, int] = {}
     if profile.index == "name":
@@ -199,14 +199,14 @@ def _fill_other(
 
 
 def _fill_sensors(
-    profile: Profile, rows: Rows, interfaces: dict, entities: EntityMap | None
+    spec: SensorSpec, rows: Rows, interfaces: dict, entities: EntityMap | None
 ) -> None:
-    spec = profile.sensor
     types, scales, precisions, values, status = (
         _column_values(c, rows) for c in spec.columns
     )
     for index, value in values.items():
-        unit = spec.units.get(types.get(index))
+        sensor_type = types.get(index)
+        unit = spec.units.get(sensor_type) if sensor_type is not None else None
         if unit is None or value is None or len(index) != 1 or entities is None:
             continue
         if status.get(index) not in (None, spec.ok_status):

@@ -72,6 +72,8 @@ class PollScheduler:
 
     async def _job(self, target: DeviceTarget) -> None:
         task = asyncio.current_task()
+        if task is None:  # APScheduler runs each coroutine job in a task of its own
+            raise RuntimeError("a poll job must run inside an asyncio task")
         self._running.add(task)
         try:
             poll = await self.client.poll_one(target)

@@ -132,26 +132,27 @@ class StoreSink:
         return (results[0] if results else None), changes
 
     # -- the loop -----------------------------------------------------------
-    def _ensure_task(self) -> None:
-        if self._task is None:
+    def _ensure_task(self) -> asyncio.Event:
+        """Start the storing task on first use; return the event that wakes it."""
+        if self._task is None or self._wake is None:
             self._wake = asyncio.Event()
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = asyncio.get_running_loop().create_task(self._run(self._wake))
+        return self._wake
 
     async def __call__(self, poll: DevicePoll) -> None:
         """Sink for :class:`collectors.scheduler.PollScheduler`: queue the poll."""
         if poll.skipped or self._closing:
             return
-        self._ensure_task()
+        wake = self._ensure_task()
         self._queue.append(poll)
-        self._wake.set()
+        wake.set()
 
-    async def _run(self) -> None:
+    async def _run(self, wake: asyncio.Event) -> None:
         while True:
             wait_s = max(0.05, self._last_eval + self.evaluate_s - time.monotonic())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait_s if self._dirty
-                                       else None)
-            self._wake.clear()
+                await asyncio.wait_for(wake.wait(), timeout=wait_s if self._dirty else None)
+            wake.clear()
             batch, self._queue = self._queue, []
             self._dirty = self._dirty or bool(batch)
             self._pending.update(p.name for p in batch)
@@ -186,14 +187,14 @@ class StoreSink:
 
     def evaluate_soon(self) -> None:
         """Evaluate the link states as soon as what is queued is stored, without waiting."""
-        if self._task is not None:
+        if self._task is not None and self._wake is not None:
             self._asked = True
             self._wake.set()
 
     async def close(self) -> None:
         """Store what is queued, evaluate the links a last time, and stop."""
         self._closing = True
-        if self._task is None:
+        if self._task is None or self._wake is None:
             return
         self._wake.set()
         await self._task

@@ -138,6 +138,14 @@ def _link_loss_db(link: Link, spans: list[Span], ps: PlanSite | None, profile: P
     return check_loss(sum(s.length_m for s in spans), 0, profile, kind).loss_db
 
 
+def _end_sites(link: Link) -> tuple[int, int]:
+    """Return the sites at the two ends of a planned link (a site deleted since is a gap)."""
+    if link.a_site_id is None or link.z_site_id is None:
+        raise StateError(f"link {link.name} of plan {link.plan_id} lost an end site: "
+                         "plan it again")
+    return link.a_site_id, link.z_site_id
+
+
 @dataclass
 class _PlanData:
     """What the simulation reads of a stored plan."""
@@ -147,7 +155,7 @@ class _PlanData:
     links: list[Link]
     spans_of: dict[int, list[Span]]
     plan_sites: dict[int, PlanSite]
-    site_ids: set[int | None]
+    site_ids: set[int]
     sites: dict[int, Site]
 
 
@@ -188,7 +196,7 @@ def _load_plan_data(session: Session, plan_id: int | None) -> _PlanData:
         spans_of[link_id].append(span)
     plan_sites = {ps.site_id: ps for ps in session.scalars(
         select(PlanSite).where(PlanSite.plan_id == plan.id))}
-    site_ids = {x for lk in links for x in (lk.a_site_id, lk.z_site_id)}
+    site_ids = {x for lk in links for x in _end_sites(lk)}
     sites = {s.id: s for s in session.scalars(select(Site).where(Site.id.in_(site_ids)))}
     return _PlanData(plan, profile, links, spans_of, plan_sites, site_ids, sites)
 
@@ -319,7 +327,8 @@ def _simulate_link(lk: Link, state: str, loss_db: float, devices: dict[int, SimD
         rate_down = rate_up = 0.0
     tx = {end: round(rng.uniform(-5.0, -3.0), 2) for end in "az"}
     ends = {}
-    for end, sid, other in (("a", lk.a_site_id, "z"), ("z", lk.z_site_id, "a")):
+    a_id, z_id = _end_sites(lk)
+    for end, sid, other in (("a", a_id, "z"), ("z", z_id, "a")):
         dev = devices[sid]
         kind = "bb" if is_bb else "ac"
         counters[sid][kind] += 1
@@ -386,7 +395,7 @@ def build_simulation(
     data = _load_plan_data(session, plan_id)
     links = data.links
     chosen, cut_links = _choose_cut(data, cut, cut_span_id, rng)
-    loss = {lk.name: _link_loss_db(lk, data.spans_of[lk.id], data.plan_sites.get(lk.z_site_id),
+    loss = {lk.name: _link_loss_db(lk, data.spans_of[lk.id], data.plan_sites.get(_end_sites(lk)[1]),
                                    data.profile)
             for lk in links}
     degraded_links = _choose_degraded(links, loss, cut_links, degraded, rng)

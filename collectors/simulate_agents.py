@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,7 @@ class SnmpsimAgents:
         self.ports[k] = _free_udp_port()
         self.procs[k] = self._spawn(k, self.ports[k])
 
-    def start(self, probes: list[DeviceTarget | None] | None = None, *,
+    def start(self, probes: Sequence[DeviceTarget | None] | None = None, *,
               timeout_s: float = 60.0) -> list[int]:
         """Start every agent and wait until each answers; return their ports.
 

@@ -7,6 +7,7 @@ WGS84 ellipsoid or in UTM zone 49S (EPSG:32749), never in degrees.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TypeVar
 
 import shapely
 from pyproj import Geod, Transformer
@@ -16,20 +17,26 @@ WGS84 = "EPSG:4326"
 UTM49S = "EPSG:32749"
 GEOD = Geod(ellps="WGS84")
 
+G = TypeVar("G", bound=BaseGeometry)
+
 
 @lru_cache(maxsize=8)
 def _transformer(src: str, dst: str) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
-def to_metric(geom: BaseGeometry, crs: str = UTM49S) -> BaseGeometry:
+def to_metric(geom: G, crs: str = UTM49S) -> G:
     """Project a lon/lat geometry to a metric CRS (UTM 49S by default)."""
-    return shapely.transform(geom, _transformer(WGS84, crs).transform, interleaved=False)
+    # types-shapely types the callable as one-argument (interleaved=True) only
+    return shapely.transform(geom, _transformer(WGS84, crs).transform,  # type: ignore[arg-type]
+                             interleaved=False)
 
 
-def to_lonlat(geom: BaseGeometry, crs: str = UTM49S) -> BaseGeometry:
+def to_lonlat(geom: G, crs: str = UTM49S) -> G:
     """Project a geometry from a metric CRS (UTM 49S by default) back to lon/lat."""
-    return shapely.transform(geom, _transformer(crs, WGS84).transform, interleaved=False)
+    # types-shapely types the callable as one-argument (interleaved=True) only
+    return shapely.transform(geom, _transformer(crs, WGS84).transform,  # type: ignore[arg-type]
+                             interleaved=False)
 
 
 def geodesic_length_m(geom: BaseGeometry) -> float:

@@ -27,7 +27,7 @@ def route_graph(session: Session, *, geometry: bool = False) -> nx.Graph:
         Where two edges join the same nodes, the shorter is kept (the longer can never be
         on a least-cost route).
     """
-    g = nx.Graph()
+    g: nx.Graph[int] = nx.Graph()
     for n in session.execute(
         select(RouteNode.id, RouteNode.kind, RouteNode.lon, RouteNode.lat, RouteNode.site_id,
                RouteNode.ref)

@@ -123,9 +123,16 @@ def load_regency(session: Session, records: RegencyRecords) -> dict[str, int]:
                     kecamatan_code=kec.code, kecamatan_code_bps=kec.code_bps,
                     location_source="approximate", attrs={"placed_at": placed_at})
 
+    def kecamatan_of(village: AreaRecord) -> AreaRecord:
+        kec = kec_by_code.get(village.parent_code or "")
+        if kec is None:
+            raise InputError("villages", f"no kecamatan {village.parent_code!r} for this village",
+                             feature=village.code)
+        return kec
+
     sites = [office(f"VO-{v.code}",
                     f"Kantor {'Kelurahan' if v.village_type == 'kelurahan' else 'Desa'} {v.name}",
-                    "village_office", v, kec_by_code[v.parent_code], "village inner point")
+                    "village_office", v, kecamatan_of(v), "village inner point")
              for v in records.villages]
     for k in records.kecamatan:
         host = kecamatan_office_village(k, records.villages)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, selectinload
 
 from fonet.devices import upsert_interfaces
@@ -116,7 +117,7 @@ def record_poll(session: Session, poll: DevicePoll) -> dict[str, Any]:
 
 
 def _latest_samples(session: Session, interface_ids: set[int]
-                    ) -> dict[int, tuple[Interface, InterfaceSample]]:
+                    ) -> dict[int, tuple[Interface, InterfaceSample | None]]:
     """Return each interface with its newest stored sample, in two queries."""
     if not interface_ids:
         return {}
@@ -262,4 +263,5 @@ def rollup_and_prune(session: Session, *, retention_s: float, now: datetime | No
     result = session.execute(delete(InterfaceSample).where(
         InterfaceSample.polled_at < cutoff, InterfaceSample.id.not_in(newest)))
     session.flush()
-    return {"rolled_up": len(old), "buckets": len(buckets), "deleted": result.rowcount or 0}
+    deleted = result.rowcount if isinstance(result, CursorResult) else 0  # a DELETE's is one
+    return {"rolled_up": len(old), "buckets": len(buckets), "deleted": deleted or 0}

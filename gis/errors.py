@@ -68,13 +68,13 @@ class InputError(_fonet_errors.InputError):
     @property
     def row(self) -> str | None:
         """Alias of :attr:`feature` for tabular inputs (CSV, spreadsheet rows)."""
-        return self.feature
+        return None if self.feature is None else str(self.feature)
 
     def __str__(self) -> str:
         """Return ``FILE[: FEATURE][: field 'NAME']: REASON``."""
         parts = [str(self.path)]
         if self.feature is not None:
-            parts.append(self.feature)
+            parts.append(str(self.feature))
         if self.field is not None:
             parts.append(f"field {self.field!r}")
         parts.append(self.reason)

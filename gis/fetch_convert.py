@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon, mapping
+from shapely.geometry import GeometryCollection, MultiPolygon, Point, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
 from fonet.geo import to_metric
@@ -62,16 +62,16 @@ def drop_slivers(geom: BaseGeometry, min_km2: float = SLIVER_KM2) -> BaseGeometr
         keep = [r for r in poly.interiors if area_km2(Polygon(r)) >= min_km2]
         return Polygon(poly.exterior, keep)
 
-    if geom.geom_type == "Polygon":
+    if isinstance(geom, Polygon):
         return clean(geom)
-    parts = [clean(p) for p in getattr(geom, "geoms", []) if p.geom_type == "Polygon"]
+    parts = [clean(p) for p in getattr(geom, "geoms", []) if isinstance(p, Polygon)]
     return parts[0] if len(parts) == 1 else MultiPolygon(parts)
 
 
 def dissolve(geoms: list[BaseGeometry]) -> BaseGeometry:
     """Union polygons and drop sliver holes; the result is a Polygon or MultiPolygon."""
     union = shapely.unary_union(geoms)
-    if union.geom_type == "GeometryCollection":
+    if isinstance(union, GeometryCollection):
         union = shapely.unary_union([g for g in union.geoms
                                      if g.geom_type in ("Polygon", "MultiPolygon")])
     return drop_slivers(union)
@@ -114,15 +114,16 @@ def build_villages(villages: list[BoundaryRow], kec_names: dict[str, str], cw: C
     for v in sorted(villages, key=lambda r: r.code):
         kec = v.code[:8]
         rounded = round_geometry(v.geometry)
-        props = {
+        lat, lng = round(v.lat, DECIMALS), round(v.lng, DECIMALS)
+        props: dict[str, Any] = {
             "kode": v.code, "kode_bps_2018": cw.village_bps[v.code], "nama": v.name,
             "jenis": "kelurahan" if v.code[9] == "1" else "desa",
             "kode_kec": kec, "nama_kec": kec_names[kec], "kode_bps_kec": cw.kecamatan_bps[kec],
             "kode_kab": regency.code, "nama_kab": regency.name,
             "luas_km2": area_km2(v.geometry),
-            "lat": round(v.lat, DECIMALS), "lng": round(v.lng, DECIMALS),
+            "lat": lat, "lng": lng,
         }
-        centroid = Point(props["lng"], props["lat"])
+        centroid = Point(lng, lat)
         inside = bool(v.geometry.contains(Point(v.lng, v.lat)))
         rep = v.geometry.representative_point()
         inner = Point(round(rep.x, DECIMALS), round(rep.y, DECIMALS))

@@ -62,6 +62,12 @@ def _unescape(raw: str) -> str:
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), out, flags=re.DOTALL)
 
 
+def _skip_space(text: str, pos: int) -> int:
+    """Return the position after the white space at ``pos``."""
+    m = _SPACE.match(text, pos)  # always matches (``\s*``); None only for pos > len
+    return m.end() if m is not None else pos
+
+
 def _line_of(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
@@ -136,7 +142,7 @@ def parse_sql_inserts(path: Path, text: str) -> tuple[list[str], list[tuple[int,
             pos += 1
             values: list[object] = []
             while True:
-                pos = _SPACE.match(clean, pos).end()
+                pos = _skip_space(clean, pos)
                 if (sm := _STRING.match(clean, pos)) is not None:
                     values.append(_unescape(text[sm.start(1):sm.end(1)]))
                     pos = sm.end()
@@ -150,7 +156,7 @@ def parse_sql_inserts(path: Path, text: str) -> tuple[list[str], list[tuple[int,
                     snippet = clean[pos:pos + 20].split("\n")[0]
                     raise InputError(str(path), f"malformed SQL value near {snippet!r}",
                                      feature=where)
-                pos = _SPACE.match(clean, pos).end()
+                pos = _skip_space(clean, pos)
                 sep = clean[pos:pos + 1]
                 pos += 1
                 if sep == ")":
@@ -162,9 +168,9 @@ def parse_sql_inserts(path: Path, text: str) -> tuple[list[str], list[tuple[int,
                 raise InputError(str(path), f"row has {len(values)} values for {len(columns)} "
                                             "columns", feature=where)
             rows.append((line, values))
-            pos = _SPACE.match(clean, pos).end()
+            pos = _skip_space(clean, pos)
             sep = clean[pos:pos + 1]
-            pos = _SPACE.match(clean, pos + 1).end()
+            pos = _skip_space(clean, pos + 1)
             if sep == ";":
                 break
             if sep != ",":
@@ -281,13 +287,15 @@ def read_boundary_rows(path: Path, text: str, *, prefix: str,
         name = values[idx["nama"]]
         if not isinstance(name, str) or not name.strip():
             raise InputError(str(path), "nama is empty", feature=where, field="nama")
-        lat, lng = values[idx["lat"]], values[idx["lng"]]
-        for field, v in (("lat", lat), ("lng", lng)):
+        coords: dict[str, float] = {}
+        for field in ("lat", "lng"):
+            v = values[idx[field]]
             if not isinstance(v, float) or not math.isfinite(v):
                 raise InputError(str(path), f"{field} is not a number", feature=where,
                                  field=field)
+            coords[field] = v
         geom = path_to_geometry(values[idx["path"]], path, where)
-        out.append(BoundaryRow(code, name.strip(), float(lat), float(lng), geom, n))
+        out.append(BoundaryRow(code, name.strip(), coords["lat"], coords["lng"], geom, n))
     if not out:
         raise InputError(str(path), f"no rows with codes starting {prefix!r}")
     return out

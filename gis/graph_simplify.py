@@ -85,7 +85,7 @@ def clip_segments(segments: Segments, area: BaseGeometry) -> Segments:
     if table.empty:
         return segments
     coords = _segment_coords(table, nodes)
-    lines = shapely.linestrings(coords)
+    lines = np.asarray(shapely.linestrings(coords))  # one LineString per row of coords
     shapely.prepare(area)
     touching = shapely.intersects(area, lines)
     inside = touching & shapely.contains(area, lines)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, delete, func, select
 
@@ -15,6 +15,13 @@ from fonet.store import require_current, transaction, upgrade
 from gis.corridors import corridor_graph
 from gis.regency import read_regency
 from gis.sites import read_sites
+
+if TYPE_CHECKING:
+    from shapely.geometry import Point
+
+
+def _xy(point: Point) -> tuple[float, float]:
+    return point.x, point.y
 
 
 def is_initialised(engine: Engine) -> bool:
@@ -31,7 +38,7 @@ def _store_exists(engine: Engine) -> bool:
     """Tell whether the store exists, without creating an SQLite file that does not."""
     if engine.url.get_backend_name() == "sqlite":
         db = engine.url.database
-        return bool(db) and (db == ":memory:" or Path(db).expanduser().exists())
+        return db is not None and (db == ":memory:" or Path(db).expanduser().exists())
     return True
 
 
@@ -58,7 +65,7 @@ def init_store(engine: Engine, data_dir: Path | str, *, force: bool = False) -> 
         return {"status": "unchanged"}
     records = read_regency(data_dir)  # every file checked before the store is touched
     upgrade(engine)
-    villages = [(v.code, v.geometry, (v.inner_point or v.geometry.representative_point()).coords[0])
+    villages = [(v.code, v.geometry, _xy(v.inner_point or v.geometry.representative_point()))
                 for v in records.villages]
     nodes, edges = corridor_graph(villages)
     with transaction(engine) as s:
@@ -96,7 +103,7 @@ def import_roads(engine: Engine, path: Path | str, *, buffer_m: float = 3000.0,
     ``buffer_m``. Refused while plans ride the current graph.
     """
     import shapely
-    from shapely.geometry import Polygon
+    from shapely.geometry import MultiPolygon, Polygon
 
     from fonet.errors import InputError
     from fonet.geo import from_wkb
@@ -113,6 +120,8 @@ def import_roads(engine: Engine, path: Path | str, *, buffer_m: float = 3000.0,
                              "importing roads")
         geom = from_wkb(boundary.geometry_wkb)
     filled = shapely.unary_union([Polygon(p.exterior) for p in getattr(geom, "geoms", [geom])])
+    if not isinstance(filled, Polygon | MultiPolygon):
+        raise StateError(f"the stored regency boundary is a {filled.geom_type}, not an area")
     roads = read_roads(path, clip=filled, buffer_m=buffer_m, progress=progress)
     if roads.edges.empty:
         raise InputError(str(path), "no roads within the regency (plus "

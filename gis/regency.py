@@ -122,11 +122,10 @@ def _regency_extent(boundary_geom: BaseGeometry) -> BaseGeometry:
     """
     from fonet.geo import to_lonlat, to_metric
 
-    return to_lonlat(to_metric(shapely.Polygon(boundary_geom.exterior)
-                               if boundary_geom.geom_type == "Polygon"
-                               else shapely.unary_union([shapely.Polygon(p.exterior)
-                                                         for p in boundary_geom.geoms]))
-                     .buffer(REGENCY_TOLERANCE_M))
+    polygons = (list(boundary_geom.geoms) if isinstance(boundary_geom, shapely.MultiPolygon)
+                else [boundary_geom] if isinstance(boundary_geom, shapely.Polygon) else [])
+    filled = shapely.unary_union([shapely.Polygon(p.exterior) for p in polygons])
+    return to_lonlat(to_metric(filled).buffer(REGENCY_TOLERANCE_M))
 
 
 def _check_inside(gdf: gpd.GeoDataFrame, path: Path, id_field: str,

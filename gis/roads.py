@@ -101,6 +101,17 @@ class RoadGraph:
         return float(self.edges["length_m"].sum())
 
 
+def _valid_area(area: Polygon | MultiPolygon) -> Polygon | MultiPolygon:
+    """Repair an invalid (Multi)Polygon, keeping only the areas of what the repair gives."""
+    valid = shapely.make_valid(area)
+    if isinstance(valid, Polygon | MultiPolygon):
+        return valid
+    polygons = [p for part in getattr(valid, "geoms", [])
+                for p in (part.geoms if isinstance(part, MultiPolygon) else [part])
+                if isinstance(p, Polygon)]
+    return MultiPolygon(polygons)
+
+
 def read_roads(
     path: str | PathLike[str],
     *,
@@ -220,7 +231,7 @@ def buffer_area(
     if not (-180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0):
         raise ValueError(f"clip bounds {clip.bounds} are not lon/lat degrees (EPSG:4326)")
     if not clip.is_valid:
-        clip = shapely.make_valid(clip)
+        clip = _valid_area(clip)
     if buffer_m < 0:
         raise ValueError(f"buffer_m must be zero or more, not {buffer_m}")
     crs = utm_crs_for(clip) if metric_crs is None else pyproj.CRS.from_user_input(metric_crs)

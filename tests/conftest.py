@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.ci import (  # noqa: F401  (hooks: under CI=true a skipped test fails the run)
+    pytest_collectreport,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -38,7 +38,10 @@ def default_demo_dir() -> Path:
 
     from fonet.config import default_db_url
 
-    return Path(make_url(default_db_url()).database).parent / "demo"
+    database = make_url(default_db_url()).database
+    if database is None:  # the default store is an SQLite file
+        raise StateError(f"the default store {default_db_url()} is not a file")
+    return Path(database).parent / "demo"
 
 
 def _fresh_store(db: Path) -> None:

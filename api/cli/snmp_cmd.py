@@ -19,6 +19,7 @@ def _discover(eng, name: str) -> int:  # noqa: ANN001
 
     from collectors.client import DeviceUnreachableError, discover_interfaces
     from fonet.devices import device_targets, upsert_interfaces
+    from fonet.errors import NotFoundError
     from fonet.store import transaction
     from fonet.store.models import Device
 
@@ -34,6 +35,8 @@ def _discover(eng, name: str) -> int:  # noqa: ANN001
         from sqlalchemy import select
 
         device = s.scalar(select(Device).where(Device.name == name))
+        if device is None:  # deleted meanwhile
+            raise NotFoundError(f"no device named {name!r}")
         upsert_interfaces(s, device, found)
     return len(found)
 

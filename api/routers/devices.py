@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic.json_schema import JsonDict
 from sqlalchemy import func, select
 
 from api.deps import Admin, Paging, Reader, Store
@@ -18,7 +19,7 @@ from fonet.telemetry import DeviceTarget
 
 router = APIRouter(tags=["devices"])
 
-WRITE_ONLY = {"writeOnly": True}
+WRITE_ONLY: JsonDict = {"writeOnly": True}
 
 
 def _profiles() -> list[str]:
@@ -138,7 +139,10 @@ async def set_credentials(name: str, body: Credentials, engine: Store, request: 
             c = body.plain()
             try:
                 DeviceTarget(name=device.name, host=device.host, port=device.port,
-                             profiles=tuple(device.profiles or ("if_mib",)), **c)
+                             profiles=tuple(device.profiles or ("if_mib",)),
+                             community=c["community"], v3_user=c["v3_user"],
+                             auth_proto=c["auth_proto"], auth_key=c["auth_key"],
+                             priv_proto=c["priv_proto"], priv_key=c["priv_key"])
             except ValueError as exc:
                 raise InputError("request body", str(exc)) from None
             device.snmp_version = "3" if c["v3_user"] else "2c"

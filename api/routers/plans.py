@@ -124,7 +124,7 @@ def plan_sites(plan_id: Id, session: Reader, _: Viewer) -> GeoJSONResponse:
     hub_codes = {i: c for i, c in session.execute(select(Site.id, Site.code).where(
         Site.id.in_({ps.hub_site_id for ps, _ in rows if ps.hub_site_id})))}
     feats = [site_feature(
-        site, plan_role=ps.role, hub_code=hub_codes.get(ps.hub_site_id),
+        site, plan_role=ps.role, hub_code=hub_codes.get(ps.hub_site_id) if ps.hub_site_id else None,
         connected=ps.connected, path_m=ps.path_m, path_to_pop_m=ps.path_to_pop_m,
         loss_1310_db=ps.loss_1310_db, loss_1550_db=ps.loss_1550_db,
         over_budget=ps.over_budget, phase=ps.phase) for ps, site in rows]

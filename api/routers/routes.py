@@ -65,8 +65,8 @@ def _end(request: Request, session: Any, end: str | Position, name: str) -> str:
 def _route_geometry(session: Any, edge_ids: list[int], coords: list[list[float]]) -> Any:
     edges = {e.id: e for e in session.scalars(select(RouteEdge).where(RouteEdge.id.in_(
         edge_ids)))} if edge_ids else {}
-    lines = [from_wkb(edges[i].geometry_wkb) for i in edge_ids if i in edges]
-    lines = [g for g in lines if isinstance(g, LineString) and g.length > 0]
+    geoms = [from_wkb(edges[i].geometry_wkb) for i in edge_ids if i in edges]
+    lines = [g for g in geoms if isinstance(g, LineString) and g.length > 0]
     if lines:
         merged = shapely.line_merge(MultiLineString(lines))
         if not merged.is_empty:

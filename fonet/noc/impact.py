@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +48,8 @@ def impact(
     topo: PlanTopology,
     *,
     failed_links: set[int],
-    failed_sites: set[int] = frozenset(),
-    failed_spans: set[int] = frozenset(),
+    failed_sites: AbstractSet[int] = frozenset(),
+    failed_spans: AbstractSet[int] = frozenset(),
     redundancy: bool = True,
 ) -> dict[str, Any]:
     """Evaluate a set of failures on a plan's logical graph.
@@ -236,7 +237,8 @@ def failure_groups(topo: PlanTopology, down_links: set[int], failed_sites: set[i
     groups = []
     reach = topo.reachable(fibre)
     for comp in _components(topo, set(topo.sites) - reach, fibre):
-        cause, inside = set(), set()
+        cause: set[int] = set()
+        inside: set[int] = set()
         for u in comp:
             for v, lid in topo.adjacency[u]:
                 if lid in fibre:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -132,7 +133,7 @@ class PlanTopology:
         """Route edges a link's spans are laid along."""
         return {self.spans[sp].route_edge_id for sp in self.links[link_id].span_ids}
 
-    def reachable(self, failed_links: set[int], failed_sites: set[int] = frozenset()
+    def reachable(self, failed_links: set[int], failed_sites: AbstractSet[int] = frozenset()
                   ) -> set[int]:
         """Sites with a path to the POP avoiding the failed links and sites."""
         if self.pop_site_id in failed_sites:
@@ -147,7 +148,7 @@ class PlanTopology:
                     todo.append(v)
         return seen
 
-    def single_points(self, failed_links: set[int], failed_sites: set[int] = frozenset()
+    def single_points(self, failed_links: set[int], failed_sites: AbstractSet[int] = frozenset()
                       ) -> dict[int, set[int]]:
         """Route edges whose cut, on top of the failures, cuts sites off: edge → those sites.
 
@@ -248,7 +249,7 @@ def load_topology(session: Session, plan_id: int | None = None) -> PlanTopology:
     for ps, site in rows:
         kec = ps.kecamatan_code or site.kecamatan_code
         sites[site.id] = SiteInfo(site.id, site.code, site.name, site.kind, ps.role, kec,
-                                  kec_names.get(kec), ps.hub_site_id)
+                                  kec_names.get(kec) if kec else None, ps.hub_site_id)
         if ps.role == "pop":
             pop = site.id
     if pop is None:

@@ -63,7 +63,7 @@ def access_tree(
     lost = [s for s in sites if s.node not in reach]
     terminals = list(dict.fromkeys([hub.node, *(s.node for s in ok)]))
     if len(terminals) == 1:
-        tree = nx.Graph()
+        tree: nx.Graph[int] = nx.Graph()
         tree.add_node(hub.node, **g.nodes[hub.node])
     else:
         tree = steiner_tree(g, terminals, weight=weight, time_limit_s=time_limit_s, seed=seed)

@@ -110,9 +110,9 @@ def build_ring(g: nx.Graph, members: Sequence[PlanSiteRef], weight: str = "cost"
 
 def backbone_bridges(g: nx.Graph, rings: Sequence[Ring]) -> list[tuple[int, int]]:
     """Return the route edges whose cut splits the backbone (its bridges)."""
-    b = nx.Graph()
+    b: nx.Graph[int] = nx.Graph()
     for ring in rings:
-        counts: dict[frozenset, int] = {}
+        counts: dict[frozenset[int], int] = {}
         for u, v in ring.edges():
             key = frozenset((u, v))
             counts[key] = counts.get(key, 0) + 1
@@ -122,7 +122,10 @@ def backbone_bridges(g: nx.Graph, rings: Sequence[Ring]) -> list[tuple[int, int]
         # graph happens to offer a way round through another ring
         for key, c in counts.items():
             if c > 1:
-                b.edges[tuple(key)]["reused"] = True
-    bridges = {frozenset(e) for e in nx.bridges(b)} if b.number_of_edges() else set()
+                u, v = key
+                b.edges[u, v]["reused"] = True
+    # types-networkx has bridges() yield nodes; it yields edges (node pairs)
+    bridges = ({frozenset(e) for e in nx.bridges(b)}  # type: ignore[call-overload]
+               if b.number_of_edges() else set())
     bridges |= {frozenset((u, v)) for u, v, d in b.edges(data=True) if d.get("reused")}
     return sorted(tuple(sorted(e)) for e in bridges)

@@ -54,7 +54,7 @@ def diverse_routes(g: nx.Graph, source: int, target: int, k: int = 1,
         return [_route(g, nx.dijkstra_path(g, source, target, weight=weight))]
     scale = 100.0  # integer costs for the network simplex, centimetre-rupiah precision
     k = min(k, len(nx.minimum_edge_cut(g, source, target)))
-    d = nx.DiGraph()
+    d: nx.DiGraph[int] = nx.DiGraph()
     for u, v, data in g.edges(data=True):
         w = round(data[weight] * scale)
         d.add_edge(u, v, capacity=1, weight=w)
@@ -102,10 +102,11 @@ def _endpoint(session, g: nx.Graph, text: str) -> tuple[int, dict]:  # noqa: ANN
     parts = text.split(",")
     if len(parts) == 2:
         try:
-            lon, lat = float(parts[0]), float(parts[1])
+            position: tuple[float, float] | None = (float(parts[0]), float(parts[1]))
         except ValueError:
-            lon = lat = None  # a site code with a comma
-        if lon is not None:
+            position = None  # a site code with a comma
+        if position is not None:
+            lon, lat = position
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise InputError("route", f"{text!r} is not a lon,lat position")
             best = min((n for n, d in g.nodes(data=True) if d["kind"] != "site"),

@@ -15,6 +15,7 @@ improving; ``time_limit_s`` gives the search that much wall-clock time instead.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
@@ -112,7 +113,11 @@ def _edge_data(G: nx.Graph, u: Hashable, v: Hashable, weight: WeightSpec) -> dic
     if not G.is_multigraph():
         return dict(data)
     if callable(weight):
-        key = min(data, key=lambda k: weight(u, v, {k: data[k]}))
+        def cost(k: Any) -> float:  # a None weight hides the edge: never the one used
+            w = weight(u, v, {k: data[k]})
+            return math.inf if w is None else w
+
+        key = min(data, key=cost)
     else:
         key = min(data, key=lambda k: data[k].get(weight, 1))
     return dict(data[key])
@@ -301,7 +306,7 @@ def _tree_graph(
     cost : float
         Its total weight.
     """
-    out = nx.Graph()
+    out: nx.Graph[Hashable] = nx.Graph()
     out.add_nodes_from((t, G.nodes[t]) for t in terminals)
     cost = 0.0
     for eid in g.expand(red_edges):

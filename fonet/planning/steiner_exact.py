@@ -218,7 +218,7 @@ def _solve_model(
     ).tocsr()
     c = np.zeros(n_vars)
     c[:n_arcs] = weight
-    integrality = np.zeros(n_vars)
+    integrality = np.zeros(n_vars, dtype=np.int8)  # 1: integer (the arc variables)
     integrality[:n_arcs] = 1
     var_ub = np.ones(n_vars)
     var_ub[:n_arcs][head == root] = 0.0

@@ -84,7 +84,7 @@ class _Parser:
         self.edges_declared: int | None = None
         self.terms_declared: int | None = None
         self.edge_lines = 0
-        self.graph = nx.Graph()
+        self.graph: nx.Graph[int] = nx.Graph()
         self.terminals: list[int] = []
         self.seen: set[str] = set()
 

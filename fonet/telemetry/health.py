@@ -153,10 +153,11 @@ def evaluate_link(
             unknown.append(f"{label}: oper status unknown")
     if unknown:
         return LinkHealth("unknown", tuple(unknown))
+    # past this point both ends have a sample
+    sampled = [(label, end, end.sample) for label, end in ends if end.sample is not None]
 
     down = []
-    for label, end in ends:
-        sample = end.sample
+    for label, _, sample in sampled:
         if sample.oper != "up":
             detail = " (admin down)" if sample.admin == "down" else ""
             down.append(f"{label}: oper {sample.oper}{detail}")
@@ -164,8 +165,7 @@ def evaluate_link(
         return LinkHealth("down", tuple(down))
 
     degraded = []
-    for label, end in ends:
-        sample = end.sample
+    for label, end, sample in sampled:
         if sample.rx_dbm is not None and sample.rx_dbm < limits.min_rx_power_dbm:
             degraded.append(
                 f"{label}: Rx power {sample.rx_dbm:.2f} dBm below "

@@ -13,7 +13,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from shapely.geometry.base import BaseGeometry
+from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry.base import BaseGeometry, BaseMultipartGeometry
 
 from gis.export import labels as lb
 from gis.export.files import atomic_files
@@ -64,18 +65,17 @@ def _coords(seq: Any) -> str:
 
 
 def _geometry(parent: ET.Element, geom: BaseGeometry) -> None:
-    kind = geom.geom_type
-    if kind.startswith("Multi") or kind == "GeometryCollection":
+    if isinstance(geom, BaseMultipartGeometry):  # Multi* and GeometryCollection
         multi = _sub(parent, "MultiGeometry")
         for part in geom.geoms:
             _geometry(multi, part)
-    elif kind == "Point":
+    elif isinstance(geom, Point):
         _sub(_sub(parent, "Point"), "coordinates", f"{geom.x:.6f},{geom.y:.6f}")
-    elif kind == "LineString":
+    elif isinstance(geom, LineString):
         line = _sub(parent, "LineString")
         _sub(line, "tessellate", "1")
         _sub(line, "coordinates", _coords(geom.coords))
-    elif kind == "Polygon":
+    elif isinstance(geom, Polygon):
         poly = _sub(parent, "Polygon")
         _sub(poly, "tessellate", "1")
         ring = _sub(_sub(poly, "outerBoundaryIs"), "LinearRing")

@@ -165,7 +165,7 @@ def _legend(fig: Figure, pl: PlanLayers, lang: str, top_mm: float) -> float:
                          title_fontproperties={"weight": "bold", "size": 8}, fontsize=7.5,
                          frameon=False, alignment="left", handlelength=2.4, borderaxespad=0,
                          borderpad=0.2, labelspacing=0.45)
-        bb = leg.get_window_extent(fig.canvas.get_renderer()).transformed(
+        bb = leg.get_window_extent().transformed(  # drawn by the figure's own renderer
             fig.dpi_scale_trans.inverted())
         y -= bb.height * MM_PER_INCH + 2.5
     return y

@@ -12,26 +12,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
 from fonet.store import make_engine, transaction
+from tests.waiting import wait_until
 
 _PLANNED: dict[str, Path] = {}
-
-# `fonet serve` through the command line, registering the command when the entry point does
-# not do it (yet)
-SERVE = (
-    "import sys\n"
-    "from api.cli import app\n"
-    "from api.cli import commands, serve_cmd\n"
-    "if not any((c.name or getattr(c.callback, '__name__', '')) == 'serve'\n"
-    "           for c in app.registered_commands):\n"
-    "    serve_cmd.register(app)\n"
-    "app()\n"
-)
 
 
 def planned_store(regency_db_file: Path) -> Path:
@@ -97,21 +85,23 @@ class Server:
         self._log = log.open("w")
         full_env = dict(os.environ, FONET_DB_URL=url, **env)
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port",
+            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port",
              str(self.port), "--log-level", "warning"],
             env=full_env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"fonet serve exited: {self.log()[-3000:]}")
-            try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"fonet serve did not answer: {self.log()[-3000:]}")
+        try:
+            wait_until(self._healthy, 60, f"fonet serve to answer {self.base}/healthz",
+                       interval_s=0.2, detail=lambda: self.log()[-3000:])
+        except BaseException:
+            self.stop()
+            raise
+
+    def _healthy(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"fonet serve exited: {self.log()[-3000:]}")
+        try:
+            return httpx.get(self.base + "/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def log(self) -> str:
         """What the server wrote so far."""

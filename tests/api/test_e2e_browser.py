@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,9 @@ from sqlalchemy import select
 from fonet.store import make_engine, reader, transaction
 from fonet.store.models import Link, Site
 from tests.api import Server, copy_store, make_tokens, planned_store
+from tests.ci import require
 from tests.collectors.conftest import IF, if_rows, running_snmpsim, snmprec
+from tests.waiting import wait_until
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -72,8 +73,8 @@ def server(monitored, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists() or not Path(CHROMEDRIVER).exists():
-        pytest.skip("Debian packages chromium and chromium-driver are not installed")
+    require(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
+            "Debian packages chromium and chromium-driver are not installed")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -91,15 +92,10 @@ def browser():
 
 def wait_for(driver, script: str, timeout_s: float = 20.0, what: str = ""):
     """Poll a JavaScript expression until it is truthy; return its value."""
-    deadline = time.monotonic() + timeout_s
-    value = None
-    while time.monotonic() < deadline:
-        value = driver.execute_script(f"return ({script});")
-        if value:
-            return value
-        time.sleep(0.1)
-    logs = driver.execute_script("return document.querySelector('#message').textContent")
-    raise AssertionError(f"timed out waiting for {what or script} (message: {logs!r})")
+    return wait_until(
+        lambda: driver.execute_script(f"return ({script});"), timeout_s, what or script,
+        detail=lambda: "message: " + repr(driver.execute_script(
+            "return document.querySelector('#message').textContent")))
 
 
 def login(driver, base: str, token: str) -> None:
@@ -141,9 +137,10 @@ def test_plan_and_coverage_views(server, monitored, browser, tmp_path):
     # two clicks on the map: a least-cost route with its length and cost
     browser.find_element(By.ID, "route-start").click()
     m = browser.find_element(By.ID, "map")
-    for dx, dy in ((-120, -60), (140, 90)):
+    for k, (dx, dy) in enumerate(((-120, -60), (140, 90)), start=1):
         ActionChains(browser).move_to_element_with_offset(m, dx, dy).click().perform()
-        time.sleep(0.3)
+        wait_for(browser, f"fonet.layers.route.getLayers().length >= {k}", 10,
+                 f"the marker of route point {k}")
     length = wait_for(browser, "document.querySelector('#route-length')?.textContent", 30,
                       "the route")
     cost = browser.find_element(By.ID, "route-cost").text
@@ -178,21 +175,17 @@ def test_link_turns_red_when_the_agent_reports_it_down(server, monitored, agent,
     wait_for(browser, "document.querySelector('#live').classList.contains('on')", 10,
              "the live stream")
     agent.set(COMMUNITY, f"{IF}.8.{IF_A}", Integer32(2))  # ifOperStatus down
-    t0 = time.monotonic()
     try:
+        # the next poll (every 2 s) sees it; the stream brings it (benchmarks/events.py)
         wait_for(browser, f"document.querySelector('{sel}.link-down')", 30,
                  "the link to turn red")
-        seconds = time.monotonic() - t0
         stroke = browser.execute_script(f"return document.querySelector('{sel}')"
                                         ".getAttribute('stroke')")
         assert stroke == RED
         item = browser.find_element(By.CSS_SELECTOR, f'#link-list li[data-link="{link_name}"]')
         assert item.get_attribute("data-state") == "down" and "oper down" in item.text
         assert browser.find_element(By.ID, "count-down").text == "1"
-        # the poll interval (2 s, plus jitter) bounds the delay; the stream adds < 1 s
-        assert seconds < 8, seconds
-        shot = screenshot(browser, "map-noc-down.png", tmp_path)
-        print(f"link {link_name} red {seconds:.2f} s after the SET; screenshot {shot}")
+        screenshot(browser, "map-noc-down.png", tmp_path)
         with reader(make_engine(url)) as s:
             from fonet.monitoring import link_states
 

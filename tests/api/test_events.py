@@ -1,5 +1,6 @@
 """The live stream: link-state and alarm changes stored by another process reach a connected
-client within a second, over Server-Sent Events from a running ``fonet serve``."""
+client, over Server-Sent Events from a running ``fonet serve``; a client that reconnects gets
+what it missed. (How fast they arrive is measured by ``benchmarks/events.py``.)"""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from fonet.store import make_engine, transaction
 from fonet.store.models import Link
 from fonet.store.observed import LinkState, LinkStateChange
 from tests.api import Server, bearer, make_tokens
+from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def server(store, tmp_path_factory):
 
 
 class Listener:
-    """Reads an event stream in a thread; each event is queued with its arrival time."""
+    """Reads an event stream in a thread; each event is queued as (event, id, data)."""
 
     def __init__(self, url: str, headers: dict[str, str]) -> None:
         self.events: queue.Queue = queue.Queue()
@@ -52,36 +54,42 @@ class Listener:
                     eid = line[3:].strip()
                 elif line == "":
                     if data:
-                        self.events.put((time.monotonic(), event, eid, json.loads(data)))
+                        self.events.put((event, eid, json.loads(data)))
                     event, data, eid = "message", "", None
 
-    def next(self, kind: str, timeout_s: float = 5.0):
+    def next(self, kind: str, timeout_s: float = 30.0):
+        """The next event of ``kind`` as (id, data), skipping others; fail after ``timeout_s``."""
         deadline = time.monotonic() + timeout_s
         while True:
             left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no {kind!r} event within {timeout_s} s")
-            at, event, eid, data = self.events.get(timeout=left)
+            try:
+                event, eid, data = self.events.get(timeout=max(left, 0.001))
+            except queue.Empty:
+                raise AssertionError(f"no {kind!r} event within {timeout_s:g} s "
+                                     f"(stream status {self.status})") from None
             if event == kind:
-                return at, eid, data
+                return eid, data
 
     def close(self) -> None:
         self._stop.set()
 
 
-def store_change(engine, link_name: str, to: str) -> float:
-    """Store a link-state change the way the collectors do; return when it was committed."""
+def store_change(engine, link_name: str, to: str) -> int:
+    """Store a link-state change the way the collectors do; return its id."""
     with transaction(engine) as s:
         link = s.scalar(select(Link).where(Link.name == link_name))
         state = s.get(LinkState, link.id)
         now = datetime.now(UTC)
-        s.add(LinkStateChange(link_id=link.id, at=now, from_state=state.state if state else None,
-                              to_state=to, reasons=[f"test: {to}"]))
+        change = LinkStateChange(link_id=link.id, at=now,
+                                 from_state=state.state if state else None, to_state=to,
+                                 reasons=[f"test: {to}"])
+        s.add(change)
         if state is None:
             s.add(LinkState(link_id=link.id, state=to, reasons=[], since=now, updated_at=now))
         else:
             state.state, state.since = to, now
-    return time.monotonic()
+        s.flush()
+        return change.id
 
 
 def test_stream_needs_a_token(server):
@@ -89,25 +97,21 @@ def test_stream_needs_a_token(server):
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
 
 
-def test_changes_reach_the_client_within_a_second(server, store):
+def test_changes_reach_a_connected_client(server, store):
     tokens = make_tokens(store)
     eng = make_engine(store)
     with transaction(eng) as s:
         names = list(s.scalars(select(Link.name).order_by(Link.id).limit(2)))
     listener = Listener(server.base + "/api/v1/events", bearer(tokens["viewer"]))
     try:
-        _, _, hello = listener.next("hello")
+        _, hello = listener.next("hello")
         assert hello["role"] == "viewer" and listener.content_type.startswith(
             "text/event-stream")
-        delays = []
         for i, to in enumerate(["up", "down", "degraded", "up", "down"]):
-            committed = store_change(eng, names[i % 2], to)
-            at, eid, data = listener.next("link_state")
+            change_id = store_change(eng, names[i % 2], to)
+            eid, data = listener.next("link_state")
             assert data["link"] == names[i % 2] and data["to"] == to
-            assert eid == f"L{data['change_id']}.A0"
-            delays.append(at - committed)
-        assert max(delays) < 1.0, delays
-        print(f"link-state change to client: max {max(delays) * 1000:.0f} ms")
+            assert data["change_id"] == change_id and eid == f"L{change_id}.A0"
 
         from fonet.noc.alarms import acknowledge, clear_alarm, raise_alarm
 
@@ -116,16 +120,14 @@ def test_changes_reach_the_client_within_a_second(server, store):
                                    object_type="link", object_name=names[0],
                                    message=f"{names[0]} down", now=datetime.now(UTC))
             alarm_id = alarm.id
-        committed = time.monotonic()
-        at, eid, data = listener.next("alarm")
+        _, data = listener.next("alarm")
         assert data["change"] == "raised" and data["alarm"]["id"] == alarm_id
-        assert at - committed < 1.0
         with transaction(eng) as s:
             acknowledge(s, alarm_id, user="noc", comment="crew sent")
-        assert listener.next("alarm")[2]["change"] == "acknowledged"
+        assert listener.next("alarm")[1]["change"] == "acknowledged"
         with transaction(eng) as s:
             clear_alarm(s, "test:events", now=datetime.now(UTC))
-        _, _, data = listener.next("alarm")
+        _, data = listener.next("alarm")
         assert data["change"] == "cleared" and data["alarm"]["cleared_at"]
     finally:
         listener.close()
@@ -138,16 +140,23 @@ def test_reconnect_gets_what_it_missed(server, store):
     with transaction(eng) as s:
         name = s.scalar(select(Link.name).order_by(Link.id.desc()).limit(1))
     first = Listener(server.base + "/api/v1/events", bearer(tokens["viewer"]))
-    _, cursor, _ = first.next("hello")
+    cursor, _ = first.next("hello")
     first.close()
     store_change(eng, name, "down")
-    store_change(eng, name, "up")
-    time.sleep(0.8)  # both changes are in the hub's past now
+    last = store_change(eng, name, "up")
+
+    def hub_change_id() -> int:
+        cursor = httpx.get(server.base + "/healthz", timeout=5).json()["events"]["cursor"]
+        return int(cursor[1:].split(".", 1)[0])
+
+    # both changes are in the hub's past before the client comes back
+    wait_until(lambda: hub_change_id() >= last, 30, f"the event hub to see change {last}",
+               detail=lambda: f"hub at change {hub_change_id()}; log: {server.log()[-2000:]}")
     again = Listener(server.base + "/api/v1/events",
                      {**bearer(tokens["viewer"]), "Last-Event-ID": cursor})
     try:
         again.next("hello")
-        got = [again.next("link_state")[2]["to"], again.next("link_state")[2]["to"]]
+        got = [again.next("link_state")[1]["to"], again.next("link_state")[1]["to"]]
         assert got == ["down", "up"]
     finally:
         again.close()

@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ import pytest
 
 from collectors.client import poll_once
 from fonet.telemetry import DeviceTarget
+from tests.ci import require
+from tests.waiting import wait_until
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"
 SNMPSIM = Path(sys.executable).with_name("snmpsim-command-responder")
@@ -41,14 +42,13 @@ def free_udp_port() -> int:
 
 
 def wait_until_answers(target: DeviceTarget, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"agent exited early: {log.read_text(errors='replace')[-2000:]}")
-        if poll_once([target], timeout_s=0.3, retries=0)[0].reachable:
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"agent did not answer: {log.read_text(errors='replace')[-2000:]}")
+        return poll_once([target], timeout_s=0.3, retries=0)[0].reachable
+
+    wait_until(answers, 20, f"the agent on 127.0.0.1:{target.port} to answer", interval_s=0.2,
+               detail=lambda: log.read_text(errors="replace")[-2000:])
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -77,8 +77,7 @@ class Snmpd:
 
 @pytest.fixture(scope="session")
 def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Snmpd:
-    if not Path(SNMPD).exists():
-        pytest.skip("net-snmp snmpd is not installed (Debian package 'snmpd')")
+    require(Path(SNMPD).exists(), "net-snmp snmpd is not installed (Debian package 'snmpd')")
     folder = tmp_path_factory.mktemp("snmpd")
     port = free_udp_port()
     conf = folder / "snmpd.conf"

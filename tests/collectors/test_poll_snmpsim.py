@@ -18,11 +18,15 @@ from fonet.telemetry import (
 
 from .conftest import GROW_ERR_RATE, GROW_IN_RATE, IF, IFX
 
+# The interval a rate is measured over: the 'grow' agent's counters increase with time, and
+# the rate is their increase over the time between two polls. Not a wait for an event.
+RATE_WINDOW_S = 1.5
+
 
 def test_growing_counters_give_rates(snmpsim):
     target = snmpsim.target("grow")
     first = poll_once([target], timeout_s=2)[0]
-    time.sleep(1.5)
+    time.sleep(RATE_WINDOW_S)
     second = poll_once([target], timeout_s=2)[0]
     assert first.reachable and second.reachable and second.error is None
     assert [i.name for i in second.interfaces] == ["xe-0/0/1", "xe-0/0/2"]
@@ -50,8 +54,7 @@ def test_counter32_wrap_between_polls(snmpsim):
     target = snmpsim.target("wrap32")
     snmpsim.set("wrap32", f"{IF}.10.11", Counter32(4294967000))
     first = poll_once([target], timeout_s=2)[0]
-    snmpsim.set("wrap32", f"{IF}.10.11", Counter32(500))
-    time.sleep(0.3)
+    snmpsim.set("wrap32", f"{IF}.10.11", Counter32(500))  # answered: the agent holds it
     second = poll_once([target], timeout_s=2)[0]
     prev, cur = first.interface(11), second.interface(11)
     assert prev.counter_bits == cur.counter_bits == 32
@@ -121,9 +124,9 @@ def test_bad_devices_do_not_stop_the_others(snmpsim, junk_servers):
         snmpsim.target("bare"),
         good,
     ]
-    started = time.monotonic()
+    # (that silent devices are waited for side by side, not one after another, is timed by
+    # benchmarks/poll.py --dead)
     polls = poll_once(targets, timeout_s=0.5, retries=1)
-    assert time.monotonic() - started < 5
     by_name = {p.name: p for p in polls}
     assert [p.name for p in polls] == [t.name for t in targets]
     for name in ("dead", "wrong-community", "garbage", "truncated"):

@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 from collectors.client import SnmpClient
 from collectors.scheduler import PollScheduler
 from fonet.telemetry import DeviceTarget
+from tests.waiting import wait_until_async
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,13 +33,13 @@ def test_jobs_poll_each_device_and_feed_the_sink(snmpsim):
         jobs = scheduler._scheduler.get_jobs()
         assert sorted(j.id for j in jobs) == ["dead", "sim-grow"]
         assert all(j.max_instances == 1 and j.coalesce for j in jobs)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            good = [p for p in seen if p.name == "sim-grow"]
-            if len(good) >= 2 and any(p.name == "dead" for p in seen):
-                break
-            await asyncio.sleep(0.1)
-        await scheduler.stop()
+        try:
+            await wait_until_async(
+                lambda: len([p for p in seen if p.name == "sim-grow"]) >= 2
+                and any(p.name == "dead" for p in seen),
+                15, "two polls of sim-grow and one of the dead device")
+        finally:
+            await scheduler.stop()
         assert not scheduler._scheduler.running
 
     asyncio.run(main())
@@ -60,10 +60,10 @@ def test_a_failing_sink_does_not_stop_polling(snmpsim):
     async def main():
         scheduler = PollScheduler([snmpsim.target("grow")], sink, interval_s=0.5, jitter_s=0)
         scheduler.start()
-        deadline = time.monotonic() + 15
-        while len(calls) < 2 and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        await scheduler.stop()
+        try:
+            await wait_until_async(lambda: len(calls) >= 2, 15, "two calls of the failing sink")
+        finally:
+            await scheduler.stop()
 
     asyncio.run(main())
     assert len(calls) >= 2

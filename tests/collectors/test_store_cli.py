@@ -35,6 +35,7 @@ from tests.collectors.conftest import (
     V3_USER,
     free_udp_port,
 )
+from tests.waiting import wait_until
 
 SECRETS = (SNMPD_COMMUNITY, V3_AUTH, V3_PRIV)
 
@@ -81,6 +82,9 @@ def test_devices_add_discovers_and_hides_secrets(store: str, snmpd) -> None:
     assert bad.returncode == 2 and "either" in bad.stderr
 
 
+RATE_WINDOW_S = 2.0
+
+
 def test_two_polls_give_rates_and_errors_stay_per_device(store: str, snmpsim) -> None:
     dead = free_udp_port()
     eng = make_engine(store)
@@ -90,7 +94,9 @@ def test_two_polls_give_rates_and_errors_stay_per_device(store: str, snmpsim) ->
         add_device(s, "dead", "127.0.0.1", port=dead, community="public")
     first = json.loads(fonet(store, "poll", "--once", "--json", "--timeout", "0.5",
                              "--retries", "0").stdout)
-    time.sleep(2.0)
+    # the interval the rate is measured over (the agent's counters grow with time), not a wait
+    # for an event
+    time.sleep(RATE_WINDOW_S)
     second = json.loads(fonet(store, "poll", "--once", "--json", "--timeout", "0.5",
                               "--retries", "0").stdout)
     one = {d["name"]: d for d in first["devices"]}
@@ -187,7 +193,6 @@ def test_rollups_keep_the_newest_sample(store: str, snmpsim) -> None:
         (p,) = poll_once([target], timeout_s=2)
         with transaction(eng) as s:
             record_poll(s, p)
-        time.sleep(1.1)
     later = datetime.now(UTC) + timedelta(hours=1)
     with transaction(eng) as s:
         result = rollup_and_prune(s, retention_s=600, now=later)
@@ -209,20 +214,21 @@ def test_collectors_run_serves_metrics_and_stops_cleanly(store: str, snmpsim) ->
                              "--interval", "1", "--metrics-port", str(port),
                              "--timeout", "3"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    started = time.monotonic()
+    def metrics() -> str:
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+        except OSError:
+            return ""
+
+    def with_rates() -> str:
+        text = metrics()
+        return text if "fonet_interface_in_bits_per_second{" in text else ""
+
     try:
-        text = ""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and "fonet_interface_in_bits_per_second{" not in text:
-            time.sleep(0.5)
-            try:
-                text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
-            except OSError:
-                continue
-        if 'fonet_device_up{device="grow"} 1.0' not in text:
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=30)
-            raise AssertionError(f"{time.monotonic() - started:.1f} s\n" + err[-3000:])
+        text = wait_until(with_rates, 60, "the collectors to export a rate on /metrics",
+                          interval_s=0.5,
+                          detail=lambda: f"exit code {proc.poll()}; /metrics: {metrics()[-2000:]}")
+        assert 'fonet_device_up{device="grow"} 1.0' in text, text
         assert 'fonet_interface_in_bits_per_second{device="grow",interface="xe-0/0/1"}' in text
     finally:
         proc.send_signal(signal.SIGINT)

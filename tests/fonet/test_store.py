@@ -17,8 +17,11 @@ from fonet.errors import StateError
 from fonet.store import make_engine, reader, require_current, transaction, upgrade
 from fonet.store import models as m
 from fonet.store.db import current_revision, head_revision
+from tests.ci import require
 
 PG_URL = os.environ.get("FONET_TEST_PG_URL")
+NO_PG = ("FONET_TEST_PG_URL is not set: no PostgreSQL server to test against "
+         "(make test starts one with scripts/start-postgres.sh)")
 
 
 def _urls(tmp_path: Path) -> list[str]:
@@ -29,10 +32,7 @@ def _urls(tmp_path: Path) -> list[str]:
 def empty_url(request, tmp_path: Path) -> str:  # noqa: ANN001
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'a.db'}"
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must set FONET_TEST_PG_URL (scripts/start-postgres.sh)")
-        pytest.skip("FONET_TEST_PG_URL not set: no PostgreSQL server to test against")
+    require(PG_URL, NO_PG)
     eng = make_engine(PG_URL)
     with eng.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -88,10 +88,7 @@ def test_transaction_is_all_or_nothing(empty_url: str) -> None:
 
 def test_regency_on_postgresql(data_dir: Path) -> None:
     """The whole regency loads into PostgreSQL and reads back the same as from SQLite."""
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must set FONET_TEST_PG_URL (scripts/start-postgres.sh)")
-        pytest.skip("FONET_TEST_PG_URL not set: no PostgreSQL server to test against")
+    require(PG_URL, NO_PG)
     from fonet.summary import summary
     from gis.load import init_store
 

