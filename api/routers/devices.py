@@ -144,7 +144,9 @@ async def create_device(body: DeviceIn, engine: Store, request: Request, _: Admi
     found: list = []
     detection = None
     try:
-        detection, found = await detect_device(target)
+        collectors = request.app.state.collectors
+        detection, found = await detect_device(target, timeout_s=collectors.timeout_s,
+                                               retries=collectors.retries)
     except DeviceUnreachableError:
         pass  # the collectors poll it with if_mib; `fonet devices discover` detects later
 
