@@ -11,6 +11,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _secret_key_file(tmp_path_factory: pytest.TempPathFactory):
+    """Seal test credentials with a key file of the test run, never the user's own."""
+    if os.environ.get("FONET_SECRET_KEY") or os.environ.get("FONET_SECRET_KEY_FILE"):
+        yield
+        return
+    path = tmp_path_factory.mktemp("secret-key") / "secret.key"
+    os.environ["FONET_SECRET_KEY_FILE"] = str(path)
+    try:
+        yield
+    finally:
+        os.environ.pop("FONET_SECRET_KEY_FILE", None)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real regency data directory (FONET_DATA_DIR, else ../shared/data/mojokerto)."""
