@@ -99,6 +99,7 @@ class SnmpClient(BulkReader):
         self._bind()
 
         async def one(target: DeviceTarget) -> None:
+            assert self._semaphore is not None
             try:
                 async with self._semaphore:
                     await self._address_name(target)
@@ -138,6 +139,7 @@ class SnmpClient(BulkReader):
                     f"{self.backoff.failures(target.name)} failed polls"
                 ),
             )
+        assert self._semaphore is not None
         async with self._semaphore:
             result = await self._poll_device(target, started, polled_at)
         if self.backoff is not None:

@@ -202,11 +202,13 @@ def _fill_sensors(
     profile: Profile, rows: Rows, interfaces: dict, entities: EntityMap | None
 ) -> None:
     spec = profile.sensor
+    assert spec is not None
     types, scales, precisions, values, status = (
         _column_values(c, rows) for c in spec.columns
     )
     for index, value in values.items():
-        unit = spec.units.get(types.get(index))
+        kind = types.get(index)
+        unit = spec.units.get(kind) if isinstance(kind, int) else None
         if unit is None or value is None or len(index) != 1 or entities is None:
             continue
         if status.get(index) not in (None, spec.ok_status):

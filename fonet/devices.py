@@ -38,7 +38,7 @@ def check_host(host: str, port: int, where: str) -> None:
 
 
 def check_target(name: str, host: str, port: int, *, profiles: Sequence[str] = ("if_mib",),
-                 where: str | None = None, **credentials: str | None) -> DeviceTarget:
+                 where: str | None = None, **credentials: Any) -> DeviceTarget:
     """Build and check a target from user input; :class:`InputError` names what is wrong.
 
     The message never carries a credential.
@@ -102,8 +102,9 @@ def add_device(
     if not name or session.scalar(select(Device.id).where(Device.name == name)):
         raise InputError(where, "a device with this name exists already" if name
                          else "empty name", field="name")
-    credentials = {"community": community, "v3_user": v3_user, "auth_proto": auth_proto,
-                   "auth_key": auth_key, "priv_proto": priv_proto, "priv_key": priv_key}
+    credentials: dict[str, Any] = {
+        "community": community, "v3_user": v3_user, "auth_proto": auth_proto,
+        "auth_key": auth_key, "priv_proto": priv_proto, "priv_key": priv_key}
     check_target(name, host, port, profiles=profiles, **credentials)
     site_id = None
     if site_code is not None:
@@ -118,12 +119,12 @@ def add_device(
     return device
 
 
-def set_credentials(session: Session, device: Device, **credentials: str | None) -> None:
+def set_credentials(session: Session, device: Device, **credentials: Any) -> None:
     """Replace a device's credentials (checked, then sealed); :class:`InputError` if refused."""
     unknown = set(credentials) - set(CREDENTIALS)
     if unknown:
         raise InputError(f"device {device.name}", f"unknown credential fields {sorted(unknown)}")
-    full = {k: credentials.get(k) for k in CREDENTIALS}
+    full: dict[str, Any] = {k: credentials.get(k) for k in CREDENTIALS}
     try:
         DeviceTarget(name=device.name, host=device.host, port=device.port,
                      profiles=tuple(device.profiles or ("if_mib",)), **full)

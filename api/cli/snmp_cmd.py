@@ -41,6 +41,7 @@ def _detect_and_discover(eng, name: str, *, detect: bool) -> int:  # noqa: ANN00
         return 0
     with transaction(eng) as s:
         device = s.scalar(select(Device).where(Device.name == name))
+        assert device is not None
         if detect:
             set_profiles(s, device, detection.profiles, detection.detected_by)
         upsert_interfaces(s, device, found)

@@ -31,7 +31,7 @@ from fonet.store.observed import DeviceStatus
 
 router = APIRouter(tags=["devices"])
 
-WRITE_ONLY = {"writeOnly": True}
+WRITE_ONLY: dict[str, Any] = {"writeOnly": True}
 
 
 def _profiles() -> list[str]:
@@ -130,8 +130,10 @@ async def create_device(body: DeviceIn, engine: Store, request: Request, _: Admi
             raise InputError("body.profiles", f"unknown poll profile(s) {', '.join(bad)}; "
                                               f"known: {', '.join(known)}", field="profiles")
         given = ("if_mib", *[p for p in body.profiles if p != "if_mib"])
-    target = await asyncio.to_thread(check_target, body.name, body.host, body.port,
-                                     where="request body", **body.plain())
+    credentials: dict[str, Any] = body.plain()
+    target = await asyncio.to_thread(
+        lambda: check_target(body.name, body.host, body.port, where="request body",
+                             **credentials))
 
     def store() -> None:
         with transaction(engine) as s:
