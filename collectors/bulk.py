@@ -111,6 +111,8 @@ class BulkReader:
         self._engines: list[SnmpEngine] = []
         self._slots: list[dict[tuple, bytes]] = []
         self._targets: dict[DeviceTarget, tuple[SnmpEngine, str]] = {}
+        # (transport domain, address) of each v3 target: pysnmp's engine-ID cache key.
+        self._addresses: dict[DeviceTarget, tuple] = {}
         # Rows seen per (device, column set) last time: sizes the next GETBULK so
         # the last request does not overshoot the end of the table much.
         self._row_hint: dict[tuple, int] = {}
@@ -165,6 +167,7 @@ class BulkReader:
         except TimeoutError:
             pass
         mp = engine.message_processing_subsystems[3]
+        self._addresses[target] = transport.get_transport_info()
         found = mp.get_peer_engine_info(*transport.get_transport_info())[0]
         if not found:
             raise PollError(
@@ -225,8 +228,21 @@ class BulkReader:
         return engine, name
 
     def forget(self, target: DeviceTarget) -> None:
-        """Drop a target's configuration so the next poll sets it up (and probes) again."""
+        """Drop a target's configuration so the next poll sets it up (and probes) again.
+
+        For v3, the engine ID pysnmp remembers for the agent's address is dropped too (it
+        would otherwise be reused for five minutes): an agent replaced behind its address,
+        with a new engine ID, is discovered again at the next poll.
+        """
         self._targets.pop(target, None)
+        where = self._addresses.pop(target, None)
+        if where is None:
+            return
+        for engine in self._engines:
+            mp = engine.message_processing_subsystems.get(3)
+            cache = getattr(mp, "_SnmpV3MessageProcessingModel__engineIdCache", None)
+            if isinstance(cache, dict):
+                cache.pop(where, None)
 
     def close(self) -> None:
         """Release the UDP sockets of the engines."""
@@ -236,6 +252,7 @@ class BulkReader:
         self._engines = []
         self._slots = []
         self._targets.clear()
+        self._addresses.clear()
         self._row_hint.clear()
 
     # -- requests -----------------------------------------------------------
@@ -260,8 +277,7 @@ class BulkReader:
             raise PollError(f"no answer within {guard:.1f} s") from None
         if indication:
             text = str(indication)
-            if target.version == "v3" and "timeout" not in text.lower() \
-                    and "timed out" not in text.lower():
+            if target.version == "v3":
                 self.forget(target)  # the agent may have a new engine ID: probe again
             if "timed out" in text.lower() or "timeout" in text.lower():
                 raise PollError(

@@ -125,10 +125,11 @@ class V3Agent:
 
 @contextmanager
 def running_v3_snmpd(folder: Path, user: str, auth_key: str, priv_key: str,
-                     engine_id: str | None = None) -> Iterator[V3Agent]:
+                     engine_id: str | None = None, port: int | None = None
+                     ) -> Iterator[V3Agent]:
     """Run snmpd on a free port with one v3 user (and a v2c community to probe it)."""
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_udp_port()
+    port = port or free_udp_port()
     conf = folder / "snmpd.conf"
     conf.write_text(
         f"agentaddress udp:127.0.0.1:{port}\n"

@@ -14,6 +14,7 @@ import asyncio
 import logging
 
 from collectors.client import SnmpClient, poll_once
+from fonet.telemetry import DeviceTarget
 
 from .conftest import SITE_KEYS, V3_USER, running_v3_snmpd
 
@@ -99,3 +100,36 @@ def test_cloned_engine_ids_with_different_keys(tmp_path):
         polls, engines = asyncio.run(run())
     assert all(p.reachable and p.error is None for p in polls), [p.error for p in polls]
     assert engines == 2
+
+
+def test_v3_agents_answering_junk_mark_only_themselves(v3_pair, junk_servers):
+    a, _ = v3_pair
+    junk = [DeviceTarget(f"v3-{kind}", "127.0.0.1", server.port, v3_user=V3_USER,
+                         auth_proto="SHA", auth_key=a.auth_key, priv_proto="AES",
+                         priv_key=a.priv_key)
+            for kind, server in junk_servers.items()]
+    polls = poll_once([*junk, a.target("site-a")], timeout_s=0.5, retries=0)
+    assert [p.reachable for p in polls] == [False, False, True], [p.error for p in polls]
+    for poll in polls[:2]:
+        assert poll.error.startswith(f"{poll.name} (127.0.0.1:")
+        assert "no SNMPv3 engine ID discovered" in poll.error
+
+
+def test_an_agent_with_a_new_engine_id_is_probed_again(tmp_path):
+    """The agent behind an address is replaced (new engine ID, same user and keys): the
+    client, still running, discovers the new ID instead of failing from then on."""
+    keys = ("auth-replaced-1c2d", "priv-replaced-3e4f")
+    client = SnmpClient(timeout_s=1, retries=0)
+    loop = asyncio.new_event_loop()
+    try:
+        with running_v3_snmpd(tmp_path / "old", V3_USER, *keys, engine_id="fonet-old") as old:
+            target = old.target("replaced")
+            first = loop.run_until_complete(client.poll([target]))[0]
+        assert first.reachable, first.error
+        with running_v3_snmpd(tmp_path / "new", V3_USER, *keys, engine_id="fonet-new",
+                              port=old.port):
+            results = [loop.run_until_complete(client.poll([target]))[0] for _ in range(3)]
+    finally:
+        client.close()
+        loop.close()
+    assert results[-1].reachable, [r.error for r in results]
