@@ -50,6 +50,8 @@ class ServiceSettings(Settings):
         Devices polled at the same time (``FONET_POLL_CONCURRENCY``).
     poll_timeout_s
         Seconds to wait for each SNMP answer (``FONET_POLL_TIMEOUT_S``).
+    poll_retries
+        Re-sends after a timeout (``FONET_POLL_RETRIES``).
     collectors
         Run the collectors' scheduler in the service when devices exist.
     events_interval_s
@@ -62,7 +64,8 @@ class ServiceSettings(Settings):
     basemap_attribution: str = ""
     poll_interval_s: float = 60.0
     poll_concurrency: int = 64
-    poll_timeout_s: float = 1.0
+    poll_timeout_s: float = 3.0
+    poll_retries: int = 2
     collectors: bool = True
     events_interval_s: float = 0.3
     max_body_bytes: int = 1_048_576
@@ -76,12 +79,13 @@ class Collectors:
     """
 
     def __init__(self, engine: Engine, *, interval_s: float, enabled: bool = True,
-                 concurrency: int = 64, timeout_s: float = 1.0) -> None:
+                 concurrency: int = 64, timeout_s: float = 3.0, retries: int = 2) -> None:
         self.engine = engine
         self.interval_s = interval_s
         self.enabled = enabled
         self.concurrency = concurrency
         self.timeout_s = timeout_s
+        self.retries = retries
         self.scheduler: Any = None
         self.sink: Any = None
         self.devices = 0
@@ -108,7 +112,7 @@ class Collectors:
         if not targets:
             return
         client = SnmpClient(concurrency=self.concurrency, timeout_s=self.timeout_s,
-                            backoff=Backoff(base_s=self.interval_s))
+                            retries=self.retries, backoff=Backoff.for_interval(self.interval_s))
         self.sink = StoreSink(self.engine, interval_s=self.interval_s)
         self.scheduler = PollScheduler(targets, self.sink, interval_s=self.interval_s,
                                        client=client)
@@ -206,7 +210,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.collectors = Collectors(app.state.engine, interval_s=settings.poll_interval_s,
                                       enabled=settings.collectors,
                                       concurrency=settings.poll_concurrency,
-                                      timeout_s=settings.poll_timeout_s)
+                                      timeout_s=settings.poll_timeout_s,
+                                      retries=settings.poll_retries)
     app.state.cache = {}
     app.state.features = features()
     problems.install(app)

@@ -3,6 +3,11 @@
 After ``n`` consecutive failures a device is left alone for
 ``min(base_s * factor**(n-1), max_s)`` seconds; polls that fall inside that
 window are skipped. One success clears the record.
+
+For scheduled polling, :meth:`Backoff.for_interval` bounds the pause so that a device
+that answers again is polled within two intervals: the first failure skips nothing (one
+lost answer is common on a radio link), later ones skip every other poll at most. That
+halves the time a dead device costs the cycle without hiding a recovery.
 """
 
 from __future__ import annotations
@@ -35,6 +40,28 @@ class Backoff:
     max_s: float = 900.0
     clock: Callable[[], float] = time.monotonic
     _state: dict[str, tuple[int, float]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def for_interval(cls, interval_s: float) -> Backoff:
+        """Back-off for devices polled every ``interval_s`` seconds.
+
+        The first pause is half an interval, so one failed poll skips nothing; the longest
+        is one interval, so at most one scheduled poll is skipped in a row and a device that
+        answers again is polled within two intervals (plus the scheduler's jitter).
+
+        Parameters
+        ----------
+        interval_s : float
+            Polling interval.
+
+        Returns
+        -------
+        Backoff
+            The back-off.
+        """
+        if interval_s <= 0:
+            raise ValueError(f"interval_s must be positive, got {interval_s}")
+        return cls(base_s=interval_s / 2, factor=2.0, max_s=interval_s)
 
     def failures(self, name: str) -> int:
         """Return the number of consecutive failures of a device."""

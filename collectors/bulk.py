@@ -5,11 +5,21 @@ look-ups), which keeps client CPU per variable binding low. Each target is
 configured in the engine once and reused. Columns that end drop out of the
 next request; the last request is sized from the row count seen last time.
 Error messages never carry credentials.
+
+SNMPv3 users are kept per agent: pysnmp's LCD holds one USM row per (authoritative
+engine ID, user name), and a row registered without an engine ID is a template every
+agent's keys are localised from, so two devices sharing a user name with different keys
+would overwrite each other ("Wrong SNMP PDU digest"). Each v3 target is therefore
+first probed for its authoritative engine ID (RFC 3414 discovery, an unauthenticated
+request that the agent answers with a Report carrying its ID), and its user is
+registered under that ID. Two agents that also share an engine ID (cloned
+configurations) but differ in keys are served by a second engine in the same loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +57,10 @@ _NULL = Null("")
 _LCD = CommandGeneratorLcdConfigurator()
 _BULK = cmdgen.BulkCommandGeneratorSingleRun()
 _MAX_ROUNDS = 2000
+_GET = cmdgen.GetCommandGenerator()
+_SYS_UPTIME = (1, 3, 6, 1, 2, 1, 1, 3, 0)
+#: USM user name of the engine-ID probe; agents answer it with a Report (RFC 3414 4.).
+PROBE_USER = "fonet-engine-id-probe"
 
 
 class PollError(DeviceError):
@@ -86,7 +100,7 @@ class BulkReader:
     """
 
     def __init__(
-        self, *, timeout_s: float = 1.0, retries: int = 1, max_varbinds: int = 64
+        self, *, timeout_s: float = 3.0, retries: int = 2, max_varbinds: int = 64
     ) -> None:
         if timeout_s <= 0 or retries < 0 or max_varbinds < 2:
             raise ValueError("timeout_s > 0, retries >= 0 and max_varbinds >= 2 are required")
@@ -95,7 +109,11 @@ class BulkReader:
         self.max_varbinds = max_varbinds
         self._engine: SnmpEngine | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._targets: dict[DeviceTarget, str] = {}
+        self._engines: list[SnmpEngine] = []
+        self._slots: list[dict[tuple, bytes]] = []
+        self._targets: dict[DeviceTarget, tuple[SnmpEngine, str]] = {}
+        # (transport domain, address) of each v3 target: pysnmp's engine-ID cache key.
+        self._addresses: dict[DeviceTarget, tuple] = {}
         # Rows seen per (device, column set) last time: sizes the next GETBULK so
         # the last request does not overshoot the end of the table much.
         self._row_hint: dict[tuple, int] = {}
@@ -105,6 +123,8 @@ class BulkReader:
         loop = asyncio.get_running_loop()
         if self._engine is None:
             self._engine, self._loop = SnmpEngine(), loop
+            self._engines = [self._engine]
+            self._slots = [{}]
             self._started()
         elif self._loop is not loop:
             raise RuntimeError("a BulkReader serves one event loop; create one per loop")
@@ -113,42 +133,134 @@ class BulkReader:
     def _started(self) -> None:
         """Set up what needs the running loop, once the engine exists."""
 
-    async def _address_name(self, target: DeviceTarget) -> str:
-        name = self._targets.get(target)
-        if name is not None:
-            return name
+    @property
+    def engines(self) -> int:
+        """Return how many SNMP engines the reader runs.
+
+        More than one only for v3 users that share a name and an agent engine ID but not
+        their keys.
+        """
+        return len(self._engines)
+
+    async def engine_id(self, target: DeviceTarget) -> bytes:
+        """Return the authoritative SNMP engine ID of a v3 agent (RFC 3414 discovery).
+
+        Raises
+        ------
+        PollError
+            When the agent does not answer the discovery.
+        """
         engine = self._bind()
-        transport = await UdpTransportTarget.create(
-            (target.host, target.port), timeout=self.timeout_s, retries=self.retries
-        )
+        transport = await self._transport(target)
+        addr, _ = _LCD.configure(engine, hlauth.UsmUserData(PROBE_USER), transport,
+                                 target.context.encode())
+        future = asyncio.get_running_loop().create_future()
+
+        def done(_engine, _handle, indication, _status, _index, _binds, _ctx):
+            if not future.done():
+                future.set_result(indication)
+
+        _GET.send_varbinds(engine, addr, None, target.context.encode(),
+                           [(ObjectName(_SYS_UPTIME), _NULL)], done)
+        guard = self.timeout_s * (self.retries + 1) + 5.0
+        try:
+            await asyncio.wait_for(future, guard)
+        except TimeoutError:
+            pass
+        mp = engine.message_processing_subsystems[3]
+        self._addresses[target] = transport.get_transport_info()
+        found = mp.get_peer_engine_info(*transport.get_transport_info())[0]
+        if not found:
+            raise PollError(
+                f"no SNMPv3 engine ID discovered within {self.timeout_s:g} s after "
+                f"{self.retries + 1} tries (agent down or filtered, or not an SNMPv3 agent)"
+            )
+        return bytes(found)
+
+    async def _transport(self, target: DeviceTarget) -> UdpTransportTarget:
+        try:
+            return await UdpTransportTarget.create(
+                (target.host, target.port), timeout=self.timeout_s, retries=self.retries
+            )
+        except Exception as exc:  # noqa: BLE001 - name resolution and socket errors
+            raise PollError(f"cannot address the agent: {scrub(str(exc), target)}") from None
+
+    def _slot(self, target: DeviceTarget, engine_id: bytes) -> SnmpEngine:
+        """Return the engine holding this v3 user for this agent engine ID."""
+        key = (target.v3_user, engine_id)
+        fingerprint = hashlib.sha256("\0".join(
+            str(v) for v in (target.auth_proto, target.auth_key, target.priv_proto,
+                             target.priv_key)).encode()).digest()
+        for engine, users in zip(self._engines, self._slots, strict=True):
+            if users.get(key, fingerprint) == fingerprint:
+                users[key] = fingerprint
+                return engine
+        engine = SnmpEngine()
+        self._engines.append(engine)
+        self._slots.append({key: fingerprint})
+        return engine
+
+    async def _address_name(self, target: DeviceTarget) -> tuple[SnmpEngine, str]:
+        known = self._targets.get(target)
+        if known is not None:
+            return known
+        if target.fault:
+            raise PollError(target.fault)
+        engine = self._bind()
         if target.community is not None:
             auth = hlauth.CommunityData(target.community, mpModel=1)
         else:
+            engine_id = await self.engine_id(target)
+            engine = self._slot(target, engine_id)
             auth = hlauth.UsmUserData(
                 target.v3_user,
                 authKey=target.auth_key,
                 privKey=target.priv_key,
                 authProtocol=_AUTH[target.auth_proto.upper()] if target.auth_proto else None,
                 privProtocol=_PRIV[target.priv_proto.upper()] if target.priv_proto else None,
+                securityEngineId=engine_id,
             )
-        name, _params = _LCD.configure(engine, auth, transport, target.context.encode())
-        self._targets[target] = name
-        return name
+        transport = await self._transport(target)
+        try:
+            name, _params = _LCD.configure(engine, auth, transport, target.context.encode())
+        except Exception as exc:  # noqa: BLE001 - pysnmp refuses keys or protocols
+            raise PollError(f"SNMP credentials refused: {scrub(str(exc), target)}") from None
+        self._targets[target] = (engine, name)
+        return engine, name
+
+    def forget(self, target: DeviceTarget) -> None:
+        """Drop a target's configuration so the next poll sets it up (and probes) again.
+
+        For v3, the engine ID pysnmp remembers for the agent's address is dropped too (it
+        would otherwise be reused for five minutes): an agent replaced behind its address,
+        with a new engine ID, is discovered again at the next poll.
+        """
+        self._targets.pop(target, None)
+        where = self._addresses.pop(target, None)
+        if where is None:
+            return
+        for engine in self._engines:
+            mp = engine.message_processing_subsystems.get(3)
+            cache = getattr(mp, "_SnmpV3MessageProcessingModel__engineIdCache", None)
+            if isinstance(cache, dict):
+                cache.pop(where, None)
 
     def close(self) -> None:
-        """Release the UDP socket of the engine."""
-        if self._engine is not None:
-            self._engine.close_dispatcher()
-            self._engine = None
-            self._targets.clear()
-            self._row_hint.clear()
+        """Release the UDP sockets of the engines."""
+        for engine in self._engines:
+            engine.close_dispatcher()
+        self._engine = None
+        self._engines = []
+        self._slots = []
+        self._targets.clear()
+        self._addresses.clear()
+        self._row_hint.clear()
 
     # -- requests -----------------------------------------------------------
     async def _bulk(
         self, target: DeviceTarget, non_repeaters: int, max_rep: int, oids: Sequence[tuple]
     ) -> list[tuple[tuple[int, ...], Any]]:
-        engine = self._bind()
-        addr = await self._address_name(target)
+        engine, addr = await self._address_name(target)
         future = asyncio.get_running_loop().create_future()
 
         def done(_engine, _handle, indication, status, index, var_binds, _ctx):
@@ -166,6 +278,8 @@ class BulkReader:
             raise PollError(f"no answer within {guard:.1f} s") from None
         if indication:
             text = str(indication)
+            if target.version == "v3":
+                self.forget(target)  # the agent may have a new engine ID: probe again
             if "timed out" in text.lower() or "timeout" in text.lower():
                 raise PollError(
                     f"no valid SNMP answer within {self.timeout_s:g} s after "

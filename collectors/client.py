@@ -21,20 +21,30 @@ from typing import Any
 from collectors.backoff import Backoff
 from collectors.bulk import BulkReader, PollError, scrub
 from collectors.decode import build_interfaces
+from collectors.detect import Detection, detect
 from collectors.profiles import Column, Profile, load_profile, load_profiles
 from fonet.errors import DeviceError
 from fonet.telemetry import DevicePoll, DeviceTarget, InterfaceSample
 
 __all__ = [
+    "DEFAULT_RETRIES",
+    "DEFAULT_TIMEOUT_S",
     "DeviceUnreachableError",
+    "Detection",
     "PollError",
     "SnmpClient",
+    "detect_device",
     "discover_interfaces",
     "poll_devices",
     "poll_once",
 ]
 
 log = logging.getLogger(__name__)
+
+#: Seconds to wait for each answer; see the README ("Timeouts") for the measurement.
+DEFAULT_TIMEOUT_S = 3.0
+#: Re-sends after a timeout; see the README ("Timeouts").
+DEFAULT_RETRIES = 2
 
 
 class DeviceUnreachableError(DeviceError):
@@ -62,8 +72,8 @@ class SnmpClient(BulkReader):
         self,
         *,
         concurrency: int = 64,
-        timeout_s: float = 1.0,
-        retries: int = 1,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        retries: int = DEFAULT_RETRIES,
         max_varbinds: int = 64,
         backoff: Backoff | None = None,
     ) -> None:
@@ -78,7 +88,7 @@ class SnmpClient(BulkReader):
         self._semaphore = asyncio.Semaphore(self._concurrency)
 
     @property
-    def _slots(self) -> asyncio.Semaphore:
+    def _limit(self) -> asyncio.Semaphore:
         """The concurrency limit, made with the engine (see ``_bind``)."""
         if self._semaphore is None:
             raise RuntimeError("the SNMP engine is not bound yet: call _bind() first")
@@ -90,10 +100,25 @@ class SnmpClient(BulkReader):
         pysnmp rebuilds its community and transport lookup maps whenever a target is added;
         adding them all before polling builds the maps once instead of once per new target,
         which makes the first poll cycle of a few hundred devices several times cheaper.
+        SNMPv3 targets are probed for their engine ID here, concurrently. A target that
+        cannot be set up (agent down, credentials refused) is left for its first poll,
+        which marks that device only: one bad device never stops the others.
         """
         self._bind()
+
+        async def one(target: DeviceTarget) -> None:
+            try:
+                async with self._limit:
+                    await self._address_name(target)
+            except Exception as exc:  # noqa: BLE001 - reported by the device's own poll
+                log.info("%s (%s): not set up before polling: %s", target.name,
+                         target.address, scrub(str(exc), target))
+
+        targets = list(targets)
         for target in targets:
-            await self._address_name(target)
+            if target.community is not None:
+                await one(target)
+        await asyncio.gather(*(one(t) for t in targets if t.community is None))
 
     async def poll_one(self, target: DeviceTarget) -> DevicePoll:
         """Poll one device; never raises for device faults.
@@ -121,7 +146,7 @@ class SnmpClient(BulkReader):
                     f"{self.backoff.failures(target.name)} failed polls"
                 ),
             )
-        async with self._slots:
+        async with self._limit:
             result = await self._poll_device(target, started, polled_at)
         if self.backoff is not None:
             self.backoff.record(target.name, result.reachable)
@@ -227,8 +252,8 @@ async def poll_devices(
     targets: Iterable[DeviceTarget],
     *,
     concurrency: int = 64,
-    timeout_s: float = 1.0,
-    retries: int = 1,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    retries: int = DEFAULT_RETRIES,
     max_varbinds: int = 64,
     backoff: Backoff | None = None,
 ) -> list[DevicePoll]:
@@ -250,7 +275,9 @@ async def poll_devices(
         concurrency=concurrency, timeout_s=timeout_s, retries=retries,
         max_varbinds=max_varbinds, backoff=backoff,
     )
+    targets = list(targets)
     try:
+        await client.prepare(targets)
         return await client.poll(targets)
     finally:
         client.close()
@@ -274,8 +301,45 @@ def poll_once(targets: Iterable[DeviceTarget], **options: Any) -> list[DevicePol
     return asyncio.run(poll_devices(list(targets), **options))
 
 
+async def detect_device(
+    target: DeviceTarget, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+    retries: int = DEFAULT_RETRIES,
+) -> tuple[Detection, list[InterfaceSample]]:
+    """Detect a device's profiles and discover its interfaces with one client.
+
+    Parameters
+    ----------
+    target : DeviceTarget
+        Device to read.
+    timeout_s, retries
+        As for :class:`SnmpClient`.
+
+    Returns
+    -------
+    detection : Detection
+        The profiles chosen from sysObjectID, sysDescr and the columns present, and why.
+    interfaces : list of InterfaceSample
+        One per ifIndex (names, aliases, speeds).
+
+    Raises
+    ------
+    DeviceUnreachableError
+        When the device cannot be read.
+    """
+    client = SnmpClient(timeout_s=timeout_s, retries=retries)
+    try:
+        try:
+            detection = await detect(client, target)
+        except PollError as exc:
+            raise DeviceUnreachableError(f"{target.name} ({target.address}): {exc}") from None
+        return detection, await client.discover(target)
+    finally:
+        client.close()
+
+
 async def discover_interfaces(
-    target: DeviceTarget, *, timeout_s: float = 1.0, retries: int = 1
+    target: DeviceTarget, *, timeout_s: float = DEFAULT_TIMEOUT_S,
+    retries: int = DEFAULT_RETRIES,
 ) -> list[InterfaceSample]:
     """Discover the interfaces of one device (names, aliases, speeds).
 

@@ -256,7 +256,11 @@ def build_interfaces(
     for profile in profiles:
         if profile.name not in ("if_mib", "entity"):
             _fill_other(profile, rows, interfaces, entities)
-    allowed = {"name", "descr", "alias", "high_speed_mbps", "oper", "admin", "in_octets",
+    for if_index, fields in interfaces.items():  # ifName, else ifDescr, else the ifIndex
+        if not fields.get("name"):
+            fields["name"] = fields.get("descr") or str(if_index)
+    allowed = {"name", "descr", "alias", "high_speed_mbps", "speed_bps", "oper", "admin",
+               "in_octets",
                "out_octets", "counter_bits", "in_errors", "out_errors", "last_change_cs",
                "discontinuity_cs", "rx_dbm", "tx_dbm"}
     samples = [

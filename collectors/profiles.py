@@ -13,6 +13,16 @@ row index are known:
 
 A profile with a ``sensor`` block reads ENTITY-SENSOR-style tables (type,
 scale, precision, value) instead of plain columns.
+
+A ``match`` block says which devices the profile is for, as LibreNMS's OS definitions do
+(see :mod:`collectors.detect`)::
+
+    match:
+      sys_object_id: [1.3.6.1.4.1.2636]     # sysObjectID under one of these (vendor)
+      sys_descr: '(?i)junos'                # or sysDescr matching this pattern
+      has: [1.3.6.1.4.1.2636.3.60.1.1.1.1.5]  # and every one of these columns has rows
+
+A rule with only ``has`` matches any device whose agent has those columns (generic MIBs).
 """
 
 from __future__ import annotations
@@ -33,7 +43,9 @@ __all__ = [
     "Column",
     "Profile",
     "ProfileError",
+    "MatchRule",
     "SensorSpec",
+    "all_profiles",
     "load_profile",
     "load_profiles",
 ]
@@ -135,6 +147,30 @@ class SensorSpec:
 
 
 @dataclass(frozen=True)
+class MatchRule:
+    """Which devices a profile is for (see the module docstring).
+
+    Parameters
+    ----------
+    sys_object_id : tuple of OID tuples
+        sysObjectID prefixes (vendor enterprise subtrees or product OIDs).
+    sys_descr : re.Pattern or None
+        Pattern searched in sysDescr.
+    has : tuple of OID tuples
+        Columns that must have at least one row.
+    """
+
+    sys_object_id: tuple[tuple[int, ...], ...] = ()
+    sys_descr: re.Pattern[str] | None = None
+    has: tuple[tuple[int, ...], ...] = ()
+
+    @property
+    def generic(self) -> bool:
+        """Return True for a rule that names no vendor (only columns)."""
+        return not self.sys_object_id and self.sys_descr is None
+
+
+@dataclass(frozen=True)
 class Profile:
     """A named set of things to poll.
 
@@ -156,6 +192,8 @@ class Profile:
         Sensor-table description.
     discovery : tuple of str
         Column keys read by interface discovery.
+    match : MatchRule or None
+        Which devices the profile is detected on (None: never chosen by detection).
     """
 
     name: str
@@ -166,6 +204,7 @@ class Profile:
     match_column: str | None = None
     sensor: SensorSpec | None = None
     discovery: tuple[str, ...] = ()
+    match: MatchRule | None = None
 
     @property
     def all_columns(self) -> tuple[Column, ...]:
@@ -233,6 +272,22 @@ def _sensor(spec: Any, where: str) -> SensorSpec:
     )
 
 
+def _match(spec: Any, where: str) -> MatchRule:
+    if not isinstance(spec, dict) or not set(spec) <= {"sys_object_id", "sys_descr", "has"}:
+        raise ProfileError(f"{where}: a mapping of sys_object_id, sys_descr and has")
+    prefixes = tuple(_oid(o, f"{where}.sys_object_id") for o in spec.get("sys_object_id") or ())
+    has = tuple(_oid(o, f"{where}.has") for o in spec.get("has") or ())
+    pattern = None
+    if spec.get("sys_descr") is not None:
+        try:
+            pattern = re.compile(str(spec["sys_descr"]))
+        except re.error as exc:
+            raise ProfileError(f"{where}.sys_descr: invalid pattern ({exc})") from None
+    if not prefixes and pattern is None and not has:
+        raise ProfileError(f"{where}: give sys_object_id, sys_descr or has")
+    return MatchRule(sys_object_id=prefixes, sys_descr=pattern, has=has)
+
+
 def parse_profile(data: Any, source: str) -> Profile:
     """Build a :class:`Profile` from parsed YAML.
 
@@ -273,6 +328,7 @@ def parse_profile(data: Any, source: str) -> Profile:
     unknown = set(discovery) - keys
     if unknown:
         raise ProfileError(f"{source}: discovery names unknown columns {sorted(unknown)}")
+    match = _match(data["match"], f"{source}: match") if data.get("match") else None
     return Profile(
         name=str(data["name"]),
         description=str(data.get("description", "")),
@@ -282,6 +338,7 @@ def parse_profile(data: Any, source: str) -> Profile:
         match_column=match_column,
         sensor=sensor,
         discovery=discovery,
+        match=match,
     )
 
 
@@ -338,3 +395,9 @@ def load_profiles(names: tuple[str, ...], directory: Path | None = None) -> tupl
     if any(p.index == "entity" for p in profiles):
         profiles.append(load_profile("entity", directory))
     return tuple(profiles)
+
+
+def all_profiles(directory: Path | None = None) -> tuple[Profile, ...]:
+    """Load every profile of ``directory`` (default: the bundled ones), sorted by name."""
+    folder = directory or PROFILE_DIR
+    return tuple(load_profile(p.stem, directory) for p in sorted(folder.glob("*.yaml")))

@@ -66,7 +66,7 @@ class PollScheduler:
         self.sink = sink
         self.interval_s = interval_s
         self.jitter_s = interval_s * 0.1 if jitter_s is None else jitter_s
-        self.client = client or SnmpClient(backoff=Backoff(base_s=interval_s))
+        self.client = client or SnmpClient(backoff=Backoff.for_interval(interval_s))
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task] = set()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,20 @@ from tests.ci import (  # noqa: F401  (hooks: under CI=true a skipped test fails
 )
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _secret_key_file(tmp_path_factory: pytest.TempPathFactory):
+    """Seal test credentials with a key file of the test run, never the user's own."""
+    if os.environ.get("FONET_SECRET_KEY") or os.environ.get("FONET_SECRET_KEY_FILE"):
+        yield
+        return
+    path = tmp_path_factory.mktemp("secret-key") / "secret.key"
+    os.environ["FONET_SECRET_KEY_FILE"] = str(path)
+    try:
+        yield
+    finally:
+        os.environ.pop("FONET_SECRET_KEY_FILE", None)
 
 
 @pytest.fixture(scope="session")

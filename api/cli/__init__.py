@@ -9,6 +9,8 @@ app = typer.Typer(
     help="Fibre-optic network planning and monitoring for Kabupaten Mojokerto.",
     no_args_is_help=True,
     add_completion=False,
+    # A traceback must never print local variables: they may hold credentials.
+    pretty_exceptions_show_locals=False,
 )
 
 

@@ -3,42 +3,67 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from api.cli.common import engine, err_console, handle_errors, print_json
+from fonet.errors import InputError, NotFoundError, StateError
 
 devices_app = typer.Typer(help="SNMP devices and their interfaces.", no_args_is_help=True)
 links_app = typer.Typer(help="Links: circuits between two interfaces.", no_args_is_help=True)
 collectors_app = typer.Typer(help="The SNMP collectors.", no_args_is_help=True)
+secrets_app = typer.Typer(help="The key that seals device credentials in the store.",
+                          no_args_is_help=True)
 
 
-def _discover(eng, name: str) -> int:  # noqa: ANN001
+def _detect_and_discover(eng, name: str, *, detect: bool) -> int:  # noqa: ANN001
+    """Read the device: choose its profiles (unless given) and its interfaces; store both."""
     import asyncio
 
-    from collectors.client import DeviceUnreachableError, discover_interfaces
-    from fonet.devices import device_targets, upsert_interfaces
+    from sqlalchemy import select
+
+    from collectors.client import DeviceUnreachableError, detect_device
+    from fonet.devices import device_targets, set_profiles, upsert_interfaces
     from fonet.errors import NotFoundError
     from fonet.store import transaction
     from fonet.store.models import Device
 
     with transaction(eng) as s:
         (target,) = device_targets(s, [name])
+    if target.fault:
+        raise StateError(f"device {name} {target.fault}")
     try:
-        found = asyncio.run(discover_interfaces(target))
+        detection, found = asyncio.run(detect_device(target))
     except DeviceUnreachableError as exc:
-        err_console.print(f"[yellow]warning:[/] {exc}; interfaces will be read at the first "
-                          "poll")
+        err_console.print(f"[yellow]warning:[/] {exc}; profiles and interfaces will be read "
+                          f"by `fonet devices discover {name}`", highlight=False)
         return 0
     with transaction(eng) as s:
-        from sqlalchemy import select
-
         device = s.scalar(select(Device).where(Device.name == name))
         if device is None:  # deleted meanwhile
             raise NotFoundError(f"no device named {name!r}")
+        if detect:
+            set_profiles(s, device, detection.profiles, detection.detected_by)
         upsert_interfaces(s, device, found)
+    if detect:
+        err_console.print(f"{name}: profiles {', '.join(detection.profiles)} "
+                          f"({detection.detected_by})", highlight=False)
     return len(found)
+
+
+def _profiles_option(profile: list[str] | None) -> tuple[str, ...] | None:
+    from collectors.profiles import PROFILE_DIR
+
+    if not profile:
+        return None
+    known = sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
+    bad = [p for p in profile if p not in known]
+    if bad:
+        raise InputError("--profile", f"unknown poll profile(s) {', '.join(bad)}; known: "
+                                      f"{', '.join(known)}")
+    return ("if_mib", *[p for p in profile if p != "if_mib"])
 
 
 @devices_app.command("add")
@@ -49,36 +74,40 @@ def devices_add(
     port: Annotated[int, typer.Option(help="UDP port of the agent.")] = 161,
     site: Annotated[str | None, typer.Option(help="Code of the site the device stands at.")
                     ] = None,
-    community: Annotated[str | None, typer.Option(help="SNMPv2c community.")] = None,
+    community: Annotated[str | None, typer.Option(help="SNMPv2c community (1-255 bytes).")
+                         ] = None,
     v3_user: Annotated[str | None, typer.Option(help="SNMPv3 user name.")] = None,
     auth_proto: Annotated[str | None, typer.Option(help="MD5, SHA, SHA224..SHA512.")] = None,
-    auth_key: Annotated[str | None, typer.Option(help="SNMPv3 authentication key.")] = None,
+    auth_key: Annotated[str | None, typer.Option(help="SNMPv3 authentication pass phrase "
+                                                      "(8 or more ASCII characters).")] = None,
     priv_proto: Annotated[str | None, typer.Option(help="DES, 3DES, AES, AES192, AES256.")
                           ] = None,
-    priv_key: Annotated[str | None, typer.Option(help="SNMPv3 privacy key.")] = None,
+    priv_key: Annotated[str | None, typer.Option(help="SNMPv3 privacy pass phrase (8 or more "
+                                                      "ASCII characters).")] = None,
     profile: Annotated[list[str] | None, typer.Option(
-        help="Poll profile (repeatable): if_mib, entity_sensor, mikrotik_optical, "
-             "huawei_optical, cisco_entity_sensor, juniper_dom.")] = None,
-    discover: Annotated[bool, typer.Option(help="Read the interfaces from the device now.")
-                        ] = True,
+        help="Poll profile (repeatable), instead of detecting it: if_mib, entity_sensor, "
+             "mikrotik_optical, huawei_optical, cisco_entity_sensor, juniper_dom.")] = None,
+    discover: Annotated[bool, typer.Option(help="Read the device now: detect its profiles "
+                                                "and discover its interfaces.")] = True,
 ) -> None:
-    """Add a device and discover its interfaces (ifName, ifDescr, ifAlias, ifHighSpeed).
+    """Add a device, detect its poll profiles and discover its interfaces.
 
-    Credentials are stored apart from the inventory and never printed or returned.
+    Profiles are chosen from sysObjectID, sysDescr and the tables the agent has (each
+    profile's `match` rule); --profile overrides. Credentials are checked first (nothing is
+    stored when they are refused), sealed in the store, and never printed or returned.
     """
     from fonet.devices import add_device
     from fonet.store import require_current, transaction
 
     eng = engine()
     require_current(eng)
-    profiles = tuple(profile or ["if_mib"])
-    if "if_mib" not in profiles:
-        profiles = ("if_mib", *profiles)
+    given = _profiles_option(profile)
     with transaction(eng) as s:
         add_device(s, name, host, port=port, site_code=site, community=community,
                    v3_user=v3_user, auth_proto=auth_proto, auth_key=auth_key,
-                   priv_proto=priv_proto, priv_key=priv_key, profiles=profiles)
-    n = _discover(eng, name) if discover else 0
+                   priv_proto=priv_proto, priv_key=priv_key, profiles=given or ("if_mib",),
+                   detected_by="--profile" if given else "not detected yet")
+    n = _detect_and_discover(eng, name, detect=given is None) if discover else 0
     err_console.print(f"Added device {name} ({host}:{port}), {n} interfaces discovered.")
 
 
@@ -103,14 +132,35 @@ def devices_list(
         return
     for d in devices:
         err_console.print(f"{d['name']}  {d['host']}:{d['port']}  SNMP{d['snmp_version']}  "
-                          f"{len(d['interfaces'])} interfaces")
+                          f"{len(d['interfaces'])} interfaces  profile {d['profile']} "
+                          f"({d['detected_by']})", highlight=False)
 
 
 @devices_app.command("discover")
 @handle_errors
-def devices_discover(name: Annotated[str, typer.Argument(help="Device name.")]) -> None:
-    """Read a device's interfaces again."""
-    n = _discover(engine(), name)
+def devices_discover(
+    name: Annotated[str, typer.Argument(help="Device name.")],
+    profile: Annotated[list[str] | None, typer.Option(
+        help="Set the poll profile (repeatable) instead of detecting it.")] = None,
+) -> None:
+    """Detect a device's profiles again (unless they were given) and read its interfaces."""
+    from sqlalchemy import select
+
+    from fonet.devices import set_profiles
+    from fonet.store import require_current, transaction
+    from fonet.store.models import Device
+
+    eng = engine()
+    require_current(eng)
+    given = _profiles_option(profile)
+    with transaction(eng) as s:
+        device = s.scalar(select(Device).where(Device.name == name))
+        if device is None:
+            raise NotFoundError(f"no device named {name!r}")
+        if given:
+            set_profiles(s, device, given, "--profile")
+        detect = given is None and device.detected_by != "--profile"
+    n = _detect_and_discover(eng, name, detect=detect)
     err_console.print(f"{name}: {n} interfaces.")
 
 
@@ -162,9 +212,9 @@ def poll(
     interval_s: Annotated[float, typer.Option("--interval", help="Polling interval in "
                                                                  "seconds (for staleness).")
                           ] = 60.0,
-    timeout_s: Annotated[float, typer.Option("--timeout", help="Seconds to wait per answer.")
-                         ] = 1.0,
-    retries: Annotated[int, typer.Option(help="Re-sends after a timeout.")] = 1,
+    timeout_s: Annotated[float, typer.Option("--timeout", help="Seconds to wait per answer.",
+                                             min=0.01)] = 3.0,
+    retries: Annotated[int, typer.Option(help="Re-sends after a timeout.", min=0)] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Poll devices once, store the samples, and print each device's interfaces.
@@ -206,9 +256,9 @@ def collectors_run(
                                                           "127.0.0.1:PORT.")] = None,
     retention_h: Annotated[float, typer.Option(help="Keep raw samples this many hours, then "
                                                     "five-minute rollups.")] = 48.0,
-    timeout_s: Annotated[float, typer.Option("--timeout", help="Seconds to wait per answer.")
-                         ] = 1.0,
-    retries: Annotated[int, typer.Option(help="Re-sends after a timeout.")] = 1,
+    timeout_s: Annotated[float, typer.Option("--timeout", help="Seconds to wait per answer.",
+                                             min=0.01)] = 3.0,
+    retries: Annotated[int, typer.Option(help="Re-sends after a timeout.", min=0)] = 2,
 ) -> None:
     """Poll every device on its own schedule until Ctrl-C, keeping link states current."""
     from collectors.backoff import Backoff
@@ -236,14 +286,45 @@ def collectors_run(
     sink = StoreSink(eng, interval_s=interval_s, metrics=metrics,
                      retention_s=retention_h * 3600)
     err_console.print(f"Polling {len(targets)} devices every {interval_s:g} s; Ctrl-C stops.")
-    client = SnmpClient(timeout_s=timeout_s, retries=retries, backoff=Backoff(base_s=interval_s))
+    client = SnmpClient(timeout_s=timeout_s, retries=retries,
+                        backoff=Backoff.for_interval(interval_s))
     run_forever(targets, sink, interval_s=interval_s, client=client)
     err_console.print("Stopped.")
+
+
+@secrets_app.command("rotate")
+@handle_errors
+def secrets_rotate(
+    new_key_file: Annotated[Path | None, typer.Option(
+        help="Where to write the new key when the key comes from FONET_SECRET_KEY (then set "
+             "the variable to the file's content).")] = None,
+) -> None:
+    """Seal every stored credential under a new key, then make that key the one in use.
+
+    The new key is written first (KEYFILE.new, mode 0600), the store is re-sealed in one
+    transaction, then the new key replaces the old file. Back the new key up; keep the old
+    one only as long as store backups sealed with it.
+    """
+    from fonet.devices import reseal_all
+    from fonet.secrets import rotate
+    from fonet.store import require_current, transaction
+
+    eng = engine()
+    require_current(eng)
+
+    def reseal(old, new) -> int:  # noqa: ANN001
+        with transaction(eng) as s:
+            return reseal_all(s, old, new)
+
+    count, path = rotate(reseal, new_key_file=new_key_file)
+    err_console.print(f"Re-sealed {count} device credential sets; the key in use is now in "
+                      f"{path} (back it up).", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add the monitoring commands to ``app``."""
     app.add_typer(devices_app, name="devices")
+    app.add_typer(secrets_app, name="secrets")
     app.add_typer(links_app, name="links")
     app.command()(poll)
     app.add_typer(collectors_app, name="collectors")

@@ -1,4 +1,9 @@
-"""Devices (admin): list, read, add, remove, and set credentials, which are write-only."""
+"""Devices (admin): list, read, add, remove, and set credentials, which are write-only.
+
+A device added without ``profiles`` has them detected from its agent (sysObjectID, sysDescr,
+the tables it has), as ``fonet devices add`` does. Credentials are checked before anything is
+stored (422 problem details naming the field, never its value) and sealed in the store.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,20 @@ from pydantic.json_schema import JsonDict
 from sqlalchemy import func, select
 
 from api.deps import Admin, Paging, Reader, Store
-from fonet.devices import add_device, device_info
+from fonet.devices import (
+    add_device,
+    check_target,
+    device_info,
+    set_profiles,
+    upsert_interfaces,
+)
+from fonet.devices import (
+    set_credentials as store_credentials,
+)
 from fonet.errors import InputError, NotFoundError
 from fonet.store import transaction
 from fonet.store.models import Device, DeviceSecret
 from fonet.store.observed import DeviceStatus
-from fonet.telemetry import DeviceTarget
 
 router = APIRouter(tags=["devices"])
 
@@ -62,8 +75,9 @@ class DeviceIn(Credentials):
     port: int = Field(default=161, ge=1, le=65535)
     site: str | None = Field(default=None, max_length=64, description="Code of the site the "
                                                                       "device stands at.")
-    profiles: list[str] = Field(default_factory=lambda: ["if_mib"], min_length=1,
-                                max_length=16)
+    profiles: list[str] | None = Field(
+        default=None, min_length=1, max_length=16,
+        description="Poll profiles; detected from the agent when not given.")
 
 
 def _device(session: Any, name: str) -> Device:
@@ -107,21 +121,50 @@ async def create_device(body: DeviceIn, engine: Store, request: Request, _: Admi
     """Add a device with SNMPv2c or SNMPv3 credentials; the collectors start polling it."""
     import asyncio
 
-    known = _profiles()
-    bad = [p for p in body.profiles if p not in known]
-    if bad:
-        raise InputError("body.profiles", f"unknown poll profile(s) {', '.join(bad)}; known: "
-                                          f"{', '.join(known)}", field="profiles")
-    profiles = tuple(body.profiles if "if_mib" in body.profiles else ["if_mib", *body.profiles])
+    from collectors.client import DeviceUnreachableError, detect_device
 
-    def store() -> dict[str, Any]:
+    known = _profiles()
+    given = None
+    if body.profiles is not None:
+        bad = [p for p in body.profiles if p not in known]
+        if bad:
+            raise InputError("body.profiles", f"unknown poll profile(s) {', '.join(bad)}; "
+                                              f"known: {', '.join(known)}", field="profiles")
+        given = ("if_mib", *[p for p in body.profiles if p != "if_mib"])
+    credentials: dict[str, Any] = body.plain()
+    target = await asyncio.to_thread(
+        lambda: check_target(body.name, body.host, body.port, where="request body",
+                             **credentials))
+
+    def store() -> None:
         with transaction(engine) as s:
-            device = add_device(s, body.name, body.host, port=body.port, site_code=body.site,
-                                profiles=profiles, **body.plain())
+            add_device(s, body.name, body.host, port=body.port, site_code=body.site,
+                       profiles=given or ("if_mib",),
+                       detected_by="--profile" if given else "not detected yet",
+                       **body.plain())
+
+    await asyncio.to_thread(store)
+    found: list = []
+    detection = None
+    try:
+        collectors = request.app.state.collectors
+        detection, found = await detect_device(target, timeout_s=collectors.timeout_s,
+                                               retries=collectors.retries)
+    except DeviceUnreachableError:
+        pass  # the collectors poll it with if_mib; `fonet devices discover` detects later
+
+    def finish() -> dict[str, Any]:
+        with transaction(engine) as s:
+            device = _device(s, body.name)
+            if detection is not None and given is None:
+                set_profiles(s, device, detection.profiles, detection.detected_by)
+            if found:
+                upsert_interfaces(s, device, found)
+            s.flush()
             s.refresh(device)
             return device_out(s, device)
 
-    out = await asyncio.to_thread(store)
+    out = await asyncio.to_thread(finish)
     await request.app.state.collectors.reload()
     return out
 
@@ -135,24 +178,7 @@ async def set_credentials(name: str, body: Credentials, engine: Store, request: 
 
     def store() -> None:
         with transaction(engine) as s:
-            device = _device(s, name)
-            c = body.plain()
-            try:
-                DeviceTarget(name=device.name, host=device.host, port=device.port,
-                             profiles=tuple(device.profiles or ("if_mib",)),
-                             community=c["community"], v3_user=c["v3_user"],
-                             auth_proto=c["auth_proto"], auth_key=c["auth_key"],
-                             priv_proto=c["priv_proto"], priv_key=c["priv_key"])
-            except ValueError as exc:
-                raise InputError("request body", str(exc)) from None
-            device.snmp_version = "3" if c["v3_user"] else "2c"
-            device.v3_user = c["v3_user"]
-            device.auth_proto = c["auth_proto"].upper() if c["auth_proto"] else None
-            device.priv_proto = c["priv_proto"].upper() if c["priv_proto"] else None
-            secret = s.get(DeviceSecret, device.id) or DeviceSecret(device_id=device.id)
-            secret.community, secret.auth_key, secret.priv_key = (
-                c["community"], c["auth_key"], c["priv_key"])
-            s.add(secret)
+            store_credentials(s, _device(s, name), **body.plain())
 
     await asyncio.to_thread(store)
     await request.app.state.collectors.reload()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
+def create_private(path: Path) -> None:
+    """Create ``path`` (and its folder) as an empty file with mode 0600 unless it exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)  # the umask may have taken bits away, never added: be exact
+    finally:
+        os.close(fd)
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; SQLite files get WAL and foreign keys.
 
@@ -36,12 +50,14 @@ def make_engine(url: str) -> Engine:
     Returns
     -------
     Engine
-        The engine; the folder of an SQLite file is created if missing.
+        The engine; the folder of an SQLite file is created if missing, and a new file is
+        created with mode 0600 (SQLite gives its WAL and shared-memory files the mode of the
+        database file), whatever the umask: the store holds sealed credentials and tokens.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            create_private(Path(parsed.database).expanduser())
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -212,6 +213,8 @@ class Device(Base):
     auth_proto: Mapped[str | None] = mapped_column(String(16))
     priv_proto: Mapped[str | None] = mapped_column(String(16))
     profiles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Why these profiles: the detection rule that matched, or "--profile" when given.
+    detected_by: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     interfaces: Mapped[list[Interface]] = relationship(
@@ -220,16 +223,22 @@ class Device(Base):
 
 
 class DeviceSecret(Base):
-    """SNMP credentials of a device; never printed, logged or returned."""
+    """SNMP credentials of a device, sealed (Fernet tokens, see :mod:`fonet.secrets`).
+
+    Never printed, logged or returned; only :mod:`fonet.devices` seals and opens them.
+    """
 
     __tablename__ = "device_secret"
 
     device_id: Mapped[int] = mapped_column(
         ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
     )
-    community: Mapped[str | None] = mapped_column(String(256))
-    auth_key: Mapped[str | None] = mapped_column(String(256))
-    priv_key: Mapped[str | None] = mapped_column(String(256))
+    community: Mapped[str | None] = mapped_column(Text)
+    auth_key: Mapped[str | None] = mapped_column(Text)
+    priv_key: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"DeviceSecret(device_id={self.device_id!r})"
 
 
 class Interface(Base):

@@ -27,6 +27,14 @@ AUTH_PROTOCOLS = ("MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512")
 PRIV_PROTOCOLS = ("DES", "3DES", "AES", "AES128", "AES192", "AES256")
 
 
+#: Longest community accepted (SNMP OctetString in practice; net-snmp's limit is 255).
+MAX_COMMUNITY_BYTES = 255
+#: Shortest SNMPv3 pass phrase (RFC 3414 11.2: at least 8 characters).
+MIN_KEY_CHARS = 8
+#: Longest SNMPv3 pass phrase accepted.
+MAX_KEY_CHARS = 255
+
+
 class TargetError(BadInputError):
     """A device target is incomplete or inconsistent."""
 
@@ -59,6 +67,11 @@ class DeviceTarget:
         Names of the poll profiles (``collectors/profiles/*.yaml``) to apply.
     context : str
         SNMPv3 context name.
+    fault : str or None
+        Why the stored device cannot be polled (e.g. credentials that cannot be unsealed
+        or that fail the checks); such a target is not checked, and every poll of it
+        fails with this message, so the device is marked and alarmed while the others
+        poll.
     """
 
     name: str
@@ -72,10 +85,19 @@ class DeviceTarget:
     priv_key: str | None = field(default=None, repr=False)
     profiles: tuple[str, ...] = ("if_mib",)
     context: str = ""
+    fault: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
             raise TargetError("device target needs a name")
+        if isinstance(self.profiles, str):
+            object.__setattr__(self, "profiles", (self.profiles,))
+        else:
+            object.__setattr__(self, "profiles", tuple(self.profiles))
+        if self.fault is None:
+            self._check()
+
+    def _check(self) -> None:
         if (self.community is None) == (self.v3_user is None):
             raise TargetError(
                 f"device {self.name!r}: give either a community (v2c) or a v3_user (v3), "
@@ -97,12 +119,37 @@ class DeviceTarget:
             raise TargetError(
                 f"device {self.name!r}: priv_proto needs priv_key and an auth_proto"
             )
-        if not 0 < int(self.port) < 65536:
-            raise TargetError(f"device {self.name!r}: port {self.port} out of range")
-        if isinstance(self.profiles, str):
-            object.__setattr__(self, "profiles", (self.profiles,))
-        else:
-            object.__setattr__(self, "profiles", tuple(self.profiles))
+        if not isinstance(self.port, int) or not 0 < self.port < 65536:
+            raise TargetError(f"device {self.name!r}: port {self.port} out of range 1-65535")
+        if not self.host or not self.host.strip():
+            raise TargetError(f"device {self.name!r}: empty host")
+        if self.community is not None:
+            size = len(self.community.encode("utf-8"))
+            if not 0 < size <= MAX_COMMUNITY_BYTES:
+                raise TargetError(
+                    f"device {self.name!r}: the community must be 1 to {MAX_COMMUNITY_BYTES} "
+                    f"bytes long, got {size}"
+                )
+        if self.v3_user is not None and not 0 < len(self.v3_user.encode("utf-8")) <= 32:
+            raise TargetError(f"device {self.name!r}: the v3 user name must be 1 to 32 bytes "
+                              "(RFC 3414 usmUserName)")
+        for label, key in (("auth_key", self.auth_key), ("priv_key", self.priv_key)):
+            if key is None:
+                continue
+            if not key.isascii() or not key.isprintable():
+                raise TargetError(f"device {self.name!r}: {label} must be printable ASCII")
+            if len(key) < MIN_KEY_CHARS:
+                raise TargetError(
+                    f"device {self.name!r}: {label} is {len(key)} characters long; RFC 3414 "
+                    f"needs at least {MIN_KEY_CHARS}"
+                )
+            if len(key) > MAX_KEY_CHARS:
+                raise TargetError(f"device {self.name!r}: {label} is longer than "
+                                  f"{MAX_KEY_CHARS} characters")
+        if self.auth_key and not self.auth_proto:
+            raise TargetError(f"device {self.name!r}: auth_key given without auth_proto")
+        if self.priv_key and not self.priv_proto:
+            raise TargetError(f"device {self.name!r}: priv_key given without priv_proto")
 
     @property
     def version(self) -> str:
@@ -130,6 +177,8 @@ class InterfaceSample:
         ifName, ifDescr, ifAlias.
     high_speed_mbps : int or None
         ifHighSpeed (Mbit/s).
+    speed_bps : int or None
+        ifSpeed (bit/s), used where ifHighSpeed is missing.
     oper, admin : str or None
         ifOperStatus / ifAdminStatus as words (``up``, ``down``, ``testing``,
         ``unknown``, ``dormant``, ``notPresent``, ``lowerLayerDown``).
@@ -153,6 +202,7 @@ class InterfaceSample:
     descr: str | None = None
     alias: str | None = None
     high_speed_mbps: int | None = None
+    speed_bps: int | None = None
     oper: str | None = None
     admin: str | None = None
     in_octets: int | None = None

@@ -182,11 +182,14 @@ def test_device_secrets_are_write_only(client, tokens, engine):
     spec = client.get("/openapi.json").text
     assert '"writeOnly":true' in spec.replace(" ", "")
     with reader(engine) as s:
+        from fonet.secrets import sealer
         from fonet.store.models import DeviceSecret
 
         d = s.scalar(select(Device).where(Device.name == "olt-secret"))
         assert d.snmp_version == "3" and d.auth_proto == "SHA"
-        assert s.get(DeviceSecret, d.id).auth_key == key
+        stored = s.get(DeviceSecret, d.id).auth_key
+        assert stored != key and key not in stored  # sealed at rest
+        assert sealer().open(stored) == key
 
 
 def test_tokens_on_the_command_line(store, monkeypatch):

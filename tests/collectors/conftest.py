@@ -101,6 +101,70 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Snmpd:
         stop(proc)
 
 
+@dataclass(frozen=True)
+class V3Agent:
+    """A net-snmp agent with one SNMPv3 user (authPriv, SHA/AES) of its own keys."""
+
+    port: int
+    user: str
+    auth_key: str
+    priv_key: str
+    folder: Path
+
+    def target(self, name: str, **override) -> DeviceTarget:
+        fields = dict(v3_user=self.user, auth_proto="SHA", auth_key=self.auth_key,
+                      priv_proto="AES", priv_key=self.priv_key)
+        fields.update(override)
+        return DeviceTarget(name, "127.0.0.1", self.port, **fields)
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "snmpd.log"
+
+
+@contextmanager
+def running_v3_snmpd(folder: Path, user: str, auth_key: str, priv_key: str,
+                     engine_id: str | None = None, port: int | None = None
+                     ) -> Iterator[V3Agent]:
+    """Run snmpd on a free port with one v3 user (and a v2c community to probe it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = port or free_udp_port()
+    conf = folder / "snmpd.conf"
+    conf.write_text(
+        f"agentaddress udp:127.0.0.1:{port}\n"
+        f"rocommunity {SNMPD_COMMUNITY} 127.0.0.1 .1.3.6.1\n"
+        + (f"engineID {engine_id}\n" if engine_id else "")
+        + f'createUser {user} SHA "{auth_key}" AES "{priv_key}"\n'
+        f"rouser {user} priv .1.3.6.1\n"
+    )
+    log = folder / "snmpd.log"
+    env = dict(os.environ, SNMP_PERSISTENT_DIR=str(folder / "persist"))
+    proc = subprocess.Popen(
+        [SNMPD, "-f", "-C", "-c", str(conf), "-Lf", str(log), "-p", str(folder / "pid")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_answers(DeviceTarget("probe", "127.0.0.1", port, community=SNMPD_COMMUNITY),
+                           proc, log)
+        yield V3Agent(port, user, auth_key, priv_key, folder)
+    finally:
+        stop(proc)
+
+
+#: Two sites, one v3 user name, keys of their own (as a network with per-site keys).
+SITE_KEYS = {"site-a": ("auth-site-a-51c0", "priv-site-a-88e2"),
+             "site-b": ("auth-site-b-07fd", "priv-site-b-3b19")}
+
+
+@pytest.fixture(scope="session")
+def v3_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[V3Agent]]:
+    """Two snmpd agents, same v3 user name, different keys (own engine IDs)."""
+    folder = tmp_path_factory.mktemp("v3pair")
+    with running_v3_snmpd(folder / "a", V3_USER, *SITE_KEYS["site-a"]) as a, \
+            running_v3_snmpd(folder / "b", V3_USER, *SITE_KEYS["site-b"]) as b:
+        yield [a, b]
+
+
 # -- snmpsim -------------------------------------------------------------------
 def snmprec(lines: list[tuple[str, str, object]]) -> str:
     """Render (oid, tag, value) rows sorted by OID in snmprec format."""

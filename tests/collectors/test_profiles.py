@@ -28,7 +28,8 @@ def test_if_mib_profile_contents():
     assert cols["in_octets"].fallback.type == "counter32"
     assert cols["oper"].enum[7] == "lowerLayerDown" and cols["oper"].required
     assert profile.scalars[0].dotted == "1.3.6.1.2.1.1.3.0"
-    assert set(profile.discovery) == {"name", "descr", "alias", "high_speed_mbps"}
+    assert set(profile.discovery) == {"name", "descr", "alias", "high_speed_mbps", "speed_bps"}
+    assert cols["speed_bps"].dotted == "1.3.6.1.2.1.2.2.1.5"
 
 
 def test_vendor_scaling_as_declared():
