@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         Directory holding the regency data files (``FONET_DATA_DIR``).
     regency_buffer_m
         How far outside the regency's outer ring (hole filled) a site may lie.
+    unreachable_after
+        Consecutive failed polls before a device is unreachable (``FONET_UNREACHABLE_AFTER``);
+        one slow answer is not an outage.
     """
 
     model_config = SettingsConfigDict(env_prefix="FONET_", extra="ignore")
@@ -43,3 +46,4 @@ class Settings(BaseSettings):
     db_url: str = Field(default_factory=default_db_url)
     data_dir: Path = Field(default_factory=default_data_dir)
     regency_buffer_m: float = 3000.0
+    unreachable_after: int = Field(default=2, ge=1)

@@ -199,12 +199,20 @@ def rollup_and_prune(session: Session, *, retention_s: float, now: datetime | No
                      ) -> dict[str, int]:
     """Fold samples older than ``retention_s`` into five-minute rollups, then delete them.
 
+    Each raw sample is folded exactly once: in the pass that deletes it. The newest sample of
+    each interface is kept (and not folded) until a newer one arrives.
+
     Rollups of a bucket that already exists are merged (counts and maxima exactly, averages
     weighted by sample count).
     """
     cutoff = _as_utc(now or datetime.now(UTC)) - timedelta(seconds=retention_s)
+    # The newest sample of each interface stays (the next poll's rates need it), so it is not
+    # folded either: a sample is folded in the pass that deletes it, hence exactly once, even
+    # when a silent device's newest sample stays older than the cutoff for days.
+    newest = select(func.max(InterfaceSample.id)).group_by(InterfaceSample.interface_id)
     old = list(session.scalars(select(InterfaceSample)
-                               .where(InterfaceSample.polled_at < cutoff)))
+                               .where(InterfaceSample.polled_at < cutoff,
+                                      InterfaceSample.id.not_in(newest))))
     buckets: dict[tuple[int, datetime], list[InterfaceSample]] = {}
     for row in old:
         t = _as_utc(row.polled_at)
@@ -257,9 +265,11 @@ def rollup_and_prune(session: Session, *, retention_s: float, now: datetime | No
         roll.rx_power_dbm_min = mn(roll.rx_power_dbm_min, *(r.rx_power_dbm for r in rows))
         roll.samples = n_old + len(rows)
         roll.oper_down_samples += down
-    # keep the newest sample of each interface: the next poll's rates need it
-    newest = select(func.max(InterfaceSample.id)).group_by(InterfaceSample.interface_id)
-    result = session.execute(delete(InterfaceSample).where(
-        InterfaceSample.polled_at < cutoff, InterfaceSample.id.not_in(newest)))
+    ids = [row.id for row in old]
+    deleted = 0
+    for k in range(0, len(ids), 500):  # bounded IN lists
+        result = session.execute(delete(InterfaceSample)
+                                 .where(InterfaceSample.id.in_(ids[k:k + 500])))
+        deleted += result.rowcount or 0
     session.flush()
-    return {"rolled_up": len(old), "buckets": len(buckets), "deleted": result.rowcount or 0}
+    return {"rolled_up": len(old), "buckets": len(buckets), "deleted": deleted}
