@@ -38,7 +38,8 @@ ROLLUP_S = 300
 
 
 def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    """Aware UTC (the store keeps UTC; SQLite hands back naive values)."""
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _reading(row: InterfaceSample, iface: Interface) -> Reading:

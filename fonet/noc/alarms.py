@@ -75,7 +75,7 @@ class AlarmSettings:
 
 def as_utc(moment: datetime) -> datetime:
     """Return ``moment`` as an aware UTC datetime (SQLite returns naive ones)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def open_alarm(session: Session, key: str) -> Alarm | None:
