@@ -9,6 +9,7 @@ from api.cli import (
     noc_cmd,
     otdr_cmd,
     plan_cmd,
+    report_cmd,
     serve_cmd,
     snmp_cmd,
     steiner_cmd,
@@ -21,6 +22,7 @@ steiner_cmd.register(app)
 snmp_cmd.register(app)
 noc_cmd.register(app)
 otdr_cmd.register(app)
+report_cmd.register(app)
 export_cmd.register(app)
 serve_cmd.register(app)
 data_cmd.register(app)
