@@ -289,3 +289,32 @@ def test_a_fault_in_the_alarms_keeps_the_poll(net, monkeypatch):
     with reader(net.engine) as s:
         assert {st.state for st in s.scalars(select(LinkState))} == {"up", "down"}
     assert alarms(net) == []  # the half-done alarm work is undone
+
+
+def test_in_band_cut_stays_located_while_far_ends_are_silent(net):
+    """The hub answers "down"; V1 and V2, managed over the cut fibre, fall silent."""
+    from fonet.noc.locate import locate_live
+    from fonet.noc.topology import load_topology
+
+    m = net.mini
+    net.cut("s4")
+    net.unreachable |= {"dev-V1", "dev-V2"}
+    for minute in range(1, 6):  # the poll that sees it, then four silent intervals
+        net.poll(at(minute))
+    with reader(net.engine) as s:
+        found = locate_live(s, load_topology(s))
+        roots = list_alarms(s, open_only=True)
+    assert found["candidates"][0]["spans"] == [m.spans["s4"]]
+    assert set(found["down_links"]) == {m.link("AC:V1"), m.link("AC:V2")}
+    assert [r["kind"] for r in roots] == ["fibre_cut"]
+    kids = {(c["kind"], c["object_name"], c["severity"]) for c in roots[0]["children"]}
+    assert kids == {("link_down", m.link("AC:V1"), "major"),
+                    ("link_down", m.link("AC:V2"), "major"),
+                    ("device_unreachable", "dev-V1", "warning"),
+                    ("device_unreachable", "dev-V2", "warning")}
+    net.repair()
+    net.unreachable.clear()
+    net.poll(at(9))
+    assert opened(net) == []
+    (cut,) = alarms(net, kind="fibre_cut")
+    assert cut.duration_s == pytest.approx(8 * 60)
