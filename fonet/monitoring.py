@@ -117,7 +117,7 @@ def record_poll(session: Session, poll: DevicePoll) -> dict[str, Any]:
 
 
 def _latest_samples(session: Session, interface_ids: set[int]
-                    ) -> dict[int, tuple[Interface, InterfaceSample]]:
+                    ) -> dict[int, tuple[Interface, InterfaceSample | None]]:
     """Return each interface with its newest stored sample, in two queries."""
     if not interface_ids:
         return {}
@@ -271,6 +271,6 @@ def rollup_and_prune(session: Session, *, retention_s: float, now: datetime | No
     for k in range(0, len(ids), 500):  # bounded IN lists
         result = session.execute(delete(InterfaceSample)
                                  .where(InterfaceSample.id.in_(ids[k:k + 500])))
-        deleted += result.rowcount or 0
+        deleted += getattr(result, "rowcount", 0) or 0
     session.flush()
     return {"rolled_up": len(old), "buckets": len(buckets), "deleted": deleted}

@@ -285,9 +285,10 @@ def availability(session: Session, month: str, *, tz: str = DEFAULT_TZ,
         link_rows.append({"name": info.name, "kind": info.kind, **tally.as_dict(days)})
     site_rows = []
     for sid, tally in site_tally.items():
-        s = topo.sites[sid]
-        site_rows.append({"code": s.code, "name": s.name, "kind": s.kind, "role": s.role,
-                          "kecamatan": s.kecamatan, "kecamatan_code": s.kecamatan_code,
+        info_s = topo.sites[sid]
+        site_rows.append({"code": info_s.code, "name": info_s.name, "kind": info_s.kind,
+                          "role": info_s.role, "kecamatan": info_s.kecamatan,
+                          "kecamatan_code": info_s.kecamatan_code,
                           "link": links[serving[sid]].name if sid in serving else None,
                           **tally.as_dict(days)})
     site_rows.sort(key=lambda r: (r["kecamatan_code"] or "", r["code"]))

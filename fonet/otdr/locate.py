@@ -131,9 +131,9 @@ def _orient(spans: list[Span]) -> list[tuple[Span, int, int]]:
 
 
 def _site_of_nodes(session: Session, node_ids: set[int]) -> dict[int, int]:
-    return {n: s for n, s in session.execute(
-        select(RouteNode.id, RouteNode.site_id).where(RouteNode.id.in_(node_ids),
-                                                      RouteNode.site_id.is_not(None)))}
+    rows = session.execute(select(RouteNode.id, RouteNode.site_id)
+                           .where(RouteNode.id.in_(node_ids), RouteNode.site_id.is_not(None)))
+    return {n: s for n, s in rows if s is not None}
 
 
 def fibre_path(session: Session, *, link: str | None = None, cable: int | None = None,
