@@ -128,20 +128,26 @@ class _Causes:
     def __init__(self, session: Session, names: Iterable[str], start: datetime,
                  end: datetime) -> None:
         keys = [f"link_down:{n}" for n in names]
-        self.by_link: dict[str, list[Alarm]] = defaultdict(list)
-        rows = []
+        rows: list[Alarm] = []
         for k in range(0, len(keys), 500):
             rows += list(session.scalars(select(Alarm).where(
                 Alarm.key.in_(keys[k:k + 500]), Alarm.raised_at < end,
                 (Alarm.cleared_at.is_(None)) | (Alarm.cleared_at > start))))
+        self.session = session
+        self.alarms: dict[int, Alarm] = {a.id: a for a in rows}
+        self.by_link: dict[str, list[tuple[datetime, datetime | None, Alarm]]] = \
+            defaultdict(list)
         for a in rows:
-            self.by_link[a.object_name].append(a)
-        self.alarms: dict[int, Alarm] = {}
+            self.by_link[a.object_name].append(
+                (_utc(a.raised_at) - timedelta(seconds=1),
+                 None if a.cleared_at is None else _utc(a.cleared_at), a))
+        self.roots: dict[int, tuple[str, dict[str, Any]]] = {}
 
-    def _root(self, session: Session, alarm: Alarm) -> Alarm:
+    def _root(self, alarm: Alarm) -> Alarm:
         seen = {alarm.id}
         while alarm.parent_id is not None and alarm.parent_id not in seen:
-            parent = self.alarms.get(alarm.parent_id) or session.get(Alarm, alarm.parent_id)
+            parent = self.alarms.get(alarm.parent_id) or self.session.get(Alarm,
+                                                                          alarm.parent_id)
             if parent is None:
                 break
             self.alarms[parent.id] = parent
@@ -149,15 +155,15 @@ class _Causes:
             alarm = parent
         return alarm
 
-    def cause(self, session: Session, link: str, at: datetime
-              ) -> tuple[str, dict[str, Any] | None]:
+    def cause(self, link: str, at: datetime) -> tuple[str, dict[str, Any] | None]:
         """Return (cause, root alarm summary) of ``link`` being down at ``at``."""
-        for a in self.by_link.get(link, []):
-            if _utc(a.raised_at) <= at + timedelta(seconds=1) and (
-                    a.cleared_at is None or _utc(a.cleared_at) > at):
-                root = self._root(session, a)
-                return _category(root), {"id": root.id, "kind": root.kind,
-                                         "object": root.object_name}
+        for raised, cleared, a in self.by_link.get(link, ()):
+            if raised <= at and (cleared is None or cleared > at):
+                if a.id not in self.roots:
+                    root = self._root(a)
+                    self.roots[a.id] = (_category(root), {"id": root.id, "kind": root.kind,
+                                                          "object": root.object_name})
+                return self.roots[a.id]
         return "unknown", None
 
 
@@ -228,12 +234,8 @@ def availability(session: Session, month: str, *, tz: str = DEFAULT_TZ,
     stop = min(end, _utc(now or datetime.now(UTC)))
     topo = load_topology(session, plan_id)
     hist = _histories(session, topo, stop)
-    moments = {lid: [t for t, _ in h] for lid, h in hist.items()}
     causes = _Causes(session, topo.link_by_name, start, stop)
     links = {lid: info for lid, info in topo.links.items() if lid > 0}
-    # every moment something changed, inside the period
-    cuts = sorted({start, *(t for h in hist.values() for t, _ in h if start < t < stop)})
-    bounds = [*cuts, stop] if start < stop else []
     link_tally = {lid: Tally() for lid in links}
     site_tally = {sid: Tally() for sid, s in topo.sites.items() if s.role not in ("pop",)}
     serving = {}
@@ -241,44 +243,57 @@ def availability(session: Session, month: str, *, tz: str = DEFAULT_TZ,
         if info.kind == "access" and info.z_site_id is not None:
             serving[info.z_site_id] = lid
         elif info.kind == "ring":
-            for s in (info.a_site_id, info.z_site_id):
-                if s is not None and topo.sites.get(s) and topo.sites[s].role == "hub":
-                    serving.setdefault(s, lid)
-    open_site: dict[int, dict[str, Any]] = {}
-    open_link: dict[int, dict[str, Any]] = {}
-    for a, b in zip(bounds, bounds[1:], strict=False):
-        if b <= a:
-            continue
-        state = {lid: _state_at(hist.get(lid, []), moments.get(lid, []), a) for lid in links}
-        down = {lid for lid, st in state.items() if st == "down"}
-        for lid, st in state.items():
-            name = links[lid].name
+            for end_site in (info.a_site_id, info.z_site_id):
+                if end_site is not None and topo.sites.get(end_site) \
+                        and topo.sites[end_site].role == "hub":
+                    serving.setdefault(end_site, lid)
+    # the state of each link when the period starts, then every change inside it, in order
+    state: dict[int, str | None] = {}
+    changes: dict[datetime, list[tuple[int, str]]] = defaultdict(list)
+    for lid in links:
+        h = hist.get(lid, [])
+        state[lid] = _state_at(h, [t for t, _ in h], start)
+        for t, st in h:
+            if start < t < stop:
+                changes[t].append((lid, st))
+    link_seg: dict[int, _Segment] = {}
+    site_seg: dict[int, _Segment] = {}
+    down: set[int] = set()
+    reach: set[int] = set()
+    cut_off: dict[int, tuple[str, dict[str, Any] | None]] = {}
+    for k, at in enumerate(sorted({start, *changes}) if start < stop else []):
+        changed: list[int] = list(links) if k == 0 else []
+        for lid, st in changes.get(at, []):
+            state[lid] = st
+            changed.append(lid)
+        for lid in dict.fromkeys(changed):
+            st = state[lid]
             if st in AVAILABLE:
-                link_tally[lid].add(a, b, "available", zone)
-                _close(open_link, lid, a)
+                status: tuple[str, str | None, dict[str, Any] | None] = ("available", None, None)
             elif st == "down":
-                cause, root = causes.cause(session, name, a)
-                link_tally[lid].add(a, b, "down", zone, cause)
-                _extend(open_link, link_tally[lid], lid, a, b, cause, root)
+                status = ("down", *causes.cause(links[lid].name, at))
             else:
-                link_tally[lid].add(a, b, "unknown", zone)
-                _close(open_link, lid, a)
-        reach = topo.reachable(down)
+                status = ("unknown", None, None)
+            _switch(link_seg, link_tally[lid], lid, at, status, zone)
+        now_down = {lid for lid, st in state.items() if st == "down"}
+        fresh_down = now_down != down or k == 0
+        if fresh_down:
+            down, reach = now_down, topo.reachable(now_down)
+            cut_off = _cut_off_causes(topo, down, reach, causes, at)
+        touched = {s for lid in changed for s in (links[lid].a_site_id, links[lid].z_site_id)}
         for sid, tally in site_tally.items():
+            if not fresh_down and sid not in touched:
+                continue
             if sid not in reach:
-                cause, root = _site_cause(session, topo, sid, down, reach, causes, a)
-                tally.add(a, b, "down", zone, cause)
-                _extend(open_site, tally, sid, a, b, cause, root)
-            elif any(state.get(lid) is not None and state.get(lid) != "unknown"
-                     for _, lid in topo.adjacency[sid]):
-                tally.add(a, b, "available", zone)
-                _close(open_site, sid, a)
+                status = ("down", *cut_off[sid])
+            elif any(state.get(lid) not in (None, "unknown") for _, lid in topo.adjacency[sid]):
+                status = ("available", None, None)
             else:
-                tally.add(a, b, "unknown", zone)
-                _close(open_site, sid, a)
-    for opened in (open_link, open_site):
-        for key in list(opened):
-            _close(opened, key, stop, ongoing=stop < end)
+                status = ("unknown", None, None)
+            _switch(site_seg, tally, sid, at, status, zone)
+    for segs, tallies in ((link_seg, link_tally), (site_seg, site_tally)):
+        for key, seg in segs.items():
+            seg.close(tallies[key], stop, zone, ongoing=stop < end)
     link_rows = []
     for lid, tally in sorted(link_tally.items(), key=lambda kv: links[kv[0]].name):
         info = links[lid]
@@ -302,51 +317,68 @@ def availability(session: Session, month: str, *, tz: str = DEFAULT_TZ,
                                          "down_s", "downtime_by_cause")} for r in worst[:10]]}
 
 
-def _extend(opened: dict[int, dict[str, Any]], tally: Tally, key: int, a: datetime,
-            b: datetime, cause: str, root: dict[str, Any] | None) -> None:
-    row = opened.get(key)
-    if row is None or row["cause"] != cause:
-        if row is not None:
-            _close(opened, key, a)
-        row = {"start": a, "cause": cause, "root": root, "tally": tally}
-        opened[key] = row
+@dataclass
+class _Segment:
+    """A stretch of time in one status (with its cause while down), not yet counted."""
+
+    start: datetime
+    status: tuple[str, str | None, dict[str, Any] | None]
+
+    def close(self, tally: Tally, at: datetime, zone: ZoneInfo, ongoing: bool = False) -> None:
+        """Count ``[start, at)`` in ``tally``; a down stretch is an outage."""
+        if at <= self.start:
+            return
+        kind, cause, root = self.status
+        tally.add(self.start, at, kind, zone, cause)
+        if kind == "down":
+            tally.outages.append({"start": self.start.isoformat(), "end": at.isoformat(),
+                                  "duration_s": (at - self.start).total_seconds(),
+                                  "cause": cause, "root": root, "ongoing": ongoing})
 
 
-def _close(opened: dict[int, dict[str, Any]], key: int, at: datetime,
-           ongoing: bool = False) -> None:
-    row = opened.pop(key, None)
-    if row is None:
+def _switch(segs: dict[int, _Segment], tally: Tally, key: int, at: datetime,
+            status: tuple[str, str | None, dict[str, Any] | None], zone: ZoneInfo) -> None:
+    seg = segs.get(key)
+    if seg is not None and seg.status[:2] == status[:2]:
         return
-    row["tally"].outages.append({"start": row["start"].isoformat(), "end": at.isoformat(),
-                                 "duration_s": (at - row["start"]).total_seconds(),
-                                 "cause": row["cause"], "root": row["root"],
-                                 "ongoing": ongoing})
+    if seg is not None:
+        seg.close(tally, at, zone)
+    segs[key] = _Segment(at, status)
 
 
-def _site_cause(session: Session, topo: PlanTopology, sid: int, down: set[int],
-                reach: set[int], causes: _Causes, at: datetime
-                ) -> tuple[str, dict[str, Any] | None]:
-    """Cause of a site being cut off: the down links around what is cut off with it.
+def _cut_off_causes(topo: PlanTopology, down: set[int], reach: set[int], causes: _Causes,
+                    at: datetime) -> dict[int, tuple[str, dict[str, Any] | None]]:
+    """Cause of each cut-off site: the down links around the part cut off with it.
 
     The down links that join the cut-off part to the sites still reached come first (the
     boundary), then those inside it.
     """
-    seen, todo, boundary, inner = {sid}, [sid], set(), set()
-    while todo:
-        u = todo.pop()
-        for v, lid in topo.adjacency[u]:
-            if v in reach:
+    out: dict[int, tuple[str, dict[str, Any] | None]] = {}
+    for sid in topo.sites:
+        if sid in reach or sid in out:
+            continue
+        comp, todo, boundary, inner = {sid}, [sid], set(), set()
+        while todo:
+            u = todo.pop()
+            for v, lid in topo.adjacency[u]:
+                if v in reach:
+                    if lid in down:
+                        boundary.add(lid)
+                    continue
                 if lid in down:
-                    boundary.add(lid)
-                continue
-            if lid in down:
-                inner.add(lid)
-            if v not in seen:
-                seen.add(v)
-                todo.append(v)
-    for group in (boundary, inner):
-        for lid in sorted(group, key=lambda i: topo.links[i].name):
-            cause, root = causes.cause(session, topo.links[lid].name, at)
-            if cause != "unknown":
-                return cause, root
-    return "unknown", None
+                    inner.add(lid)
+                if v not in comp:
+                    comp.add(v)
+                    todo.append(v)
+        found: tuple[str, dict[str, Any] | None] = ("unknown", None)
+        for group in (boundary, inner):
+            for lid in sorted(group, key=lambda i: topo.links[i].name):
+                cause = causes.cause(topo.links[lid].name, at)
+                if cause[0] != "unknown":
+                    found = cause
+                    break
+            if found[0] != "unknown":
+                break
+        for member in comp:
+            out[member] = found
+    return out

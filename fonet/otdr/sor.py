@@ -22,6 +22,7 @@ Written in this project from the layout above; :mod:`fonet.otdr.sor_write` write
 
 from __future__ import annotations
 
+import binascii
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,12 +53,7 @@ refused. A file of standard blocks only must carry the standard CRC."""
 
 def crc16_ccitt(data: bytes, crc: int = 0xFFFF) -> int:
     """Return the CRC-16/CCITT-FALSE of ``data`` (polynomial 0x1021, initial 0xFFFF)."""
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
+    return binascii.crc_hqx(data, crc)
 
 
 def time_to_m(time_01ns: float, index: float) -> float:
