@@ -261,8 +261,9 @@ def locate_distance(path: FibrePath, optical_m: float, settings: Otdr, *,
     -------
     dict
         ``optical_distance_m``, ``route_distance_m``, ``span`` (id, route edge, order, offset
-        into it), ``point`` (lon, lat), ``nearest`` (closure or route node and the route
-        distance to it), ``uncertainty_m`` with its ``uncertainty`` components,
+        into it) and ``span_id``, ``point`` (lon, lat), ``nearest`` (closure or route node and
+        the route distance to it, also as ``nearest_m``), ``uncertainty_m`` with its
+        ``uncertainty`` components,
         ``closures_passed``, the path's route and optical lengths and the ``settings`` used.
 
     Raises
@@ -333,9 +334,11 @@ def locate_distance(path: FibrePath, optical_m: float, settings: Otdr, *,
         "span": {"span_id": span.span_id, "route_edge_id": span.route_edge_id,
                  "order": span.seq, "of": len(path.spans), "length_m": round(span.length_m, 1),
                  "offset_m": round(x - span.start_m, 1)},
+        "span_id": span.span_id,
         "point": {"lon": lon, "lat": lat},
         "nearest": {**near, "route_distance_m": round(abs(at - x), 1),
                     "direction": "ahead" if at > x else "behind" if at < x else "here"},
+        "nearest_m": round(abs(at - x), 1),
         "uncertainty_m": round(uncertainty, 1), "uncertainty": components,
         "closures_passed": passed, "closures_on_path": len(path.closures),
         "path_route_m": round(total, 1), "path_optical_m": round(optical_total, 1),

@@ -135,3 +135,49 @@ def test_bad_month_or_zone_is_named():
     start, end, _ = month_bounds("2026-11")
     assert (end - start).total_seconds() == MONTH_S
     assert start.isoformat() == "2026-10-31T17:00:00+00:00"
+
+
+def test_report_cli_formats_agree(history, tmp_path):
+    """``fonet report availability`` in json, csv and pdf, from the same history."""
+    import csv
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from api.cli import report_cmd
+
+    m, result = history
+    app = typer.Typer()
+    report_cmd.register(app)
+
+    def run(*args: str):
+        return CliRunner().invoke(app, ["report", "availability", "--month", "2026-11",
+                                        *args], env={"FONET_DB_URL": m.url})
+
+    got = run("--format", "json")
+    assert got.exit_code == 0, got.output
+    report = json.loads(got.stdout)
+    sites = {r["code"]: r for r in report["sites"]}
+    # counted until now, or the month's end if it is over
+    period = report["period_s"]
+    expected = round(100.0 * (period - 5 * H) / period, 4)
+    assert sites["V3"]["availability_pct"] == pytest.approx(expected)
+    assert sites["V3"]["downtime_by_cause"] == {"link": 4 * H, "cut": 1 * H}
+    out = tmp_path / "a.csv"
+    assert run("--format", "csv", "--out", str(out), "--daily").exit_code == 0
+    rows = list(csv.DictReader(out.open()))
+    month_rows = {r["code"]: r for r in rows if r["level"] == "site" and r["date"] == "2026-11"}
+    assert float(month_rows["V3"]["availability_pct"]) == pytest.approx(expected)
+    assert float(month_rows["V3"]["down_link_s"]) == 4 * H
+    assert float(month_rows["V3"]["down_cut_s"]) == 1 * H
+    day = next(r for r in rows if r["code"] == "V3" and r["date"] == "2026-11-10")
+    assert float(day["down_s"]) == 2 * H
+    pdf = tmp_path / "a.pdf"
+    done = run("--format", "pdf", "--out", str(pdf))
+    assert done.exit_code == 0 and pdf.read_bytes().startswith(b"%PDF")
+    assert not list(tmp_path.glob("*.part"))
+    for bad in (("--format", "xls"), ("--month", "2026-13")):
+        r = CliRunner().invoke(app, ["report", "availability", "--month", "2026-11", *bad],
+                               env={"FONET_DB_URL": m.url})
+        assert r.exit_code == 2, r.output
