@@ -1,5 +1,6 @@
 """OTDR: reading and writing SR-4731 traces, and placing a break on the map.
 
+- :mod:`fonet.otdr.trace` holds what a trace is (events, parameters, SR-4731 units);
 - :mod:`fonet.otdr.sor` reads SR-4731 files (versions 1 and 2);
 - :mod:`fonet.otdr.sor_write` writes them;
 - :mod:`fonet.otdr.locate` walks a link's spans from the measuring end;

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fonet.otdr.sor import SPEED_OF_LIGHT_M_S, STANDARD_BLOCKS, crc16_ccitt
+from fonet.otdr.trace import SPEED_OF_LIGHT_M_S, STANDARD_BLOCKS, crc16_ccitt
 
 __all__ = ["TraceSpec", "WrittenEvent", "sor_bytes", "write_sor"]
 
