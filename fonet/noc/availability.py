@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fonet.errors import InputError
@@ -182,16 +182,26 @@ def _category(root: Alarm) -> str:
     return "unknown"
 
 
-def _histories(session: Session, topo: PlanTopology, end: datetime
+def _histories(session: Session, topo: PlanTopology, start: datetime, end: datetime
                ) -> dict[int, list[tuple[datetime, str]]]:
-    """Link id -> [(moment, state)] of every change before ``end``, in order."""
+    """Link id -> [(moment, state)]: the last change before ``start``, then those up to ``end``.
+
+    Only what the period needs is read, however long the history.
+    """
     out: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     ids = [i for i in topo.links if i > 0]
+    cols = (LinkStateChange.link_id, LinkStateChange.at, LinkStateChange.to_state)
     for k in range(0, len(ids), 500):
-        for link_id, at, state in session.execute(
-                select(LinkStateChange.link_id, LinkStateChange.at, LinkStateChange.to_state)
-                .where(LinkStateChange.link_id.in_(ids[k:k + 500]), LinkStateChange.at < end)
-                .order_by(LinkStateChange.at, LinkStateChange.id)):
+        chunk = ids[k:k + 500]
+        last = (select(func.max(LinkStateChange.id))
+                .where(LinkStateChange.link_id.in_(chunk), LinkStateChange.at <= start)
+                .group_by(LinkStateChange.link_id))
+        rows = list(session.execute(select(*cols).where(LinkStateChange.id.in_(last))))
+        rows += session.execute(
+            select(*cols).where(LinkStateChange.link_id.in_(chunk), LinkStateChange.at > start,
+                                LinkStateChange.at < end)
+            .order_by(LinkStateChange.at, LinkStateChange.id)).all()
+        for link_id, at, state in rows:
             out[link_id].append((_utc(at), state))
     return out
 
@@ -233,7 +243,7 @@ def availability(session: Session, month: str, *, tz: str = DEFAULT_TZ,
     start, end, zone = month_bounds(month, tz)
     stop = min(end, _utc(now or datetime.now(UTC)))
     topo = load_topology(session, plan_id)
-    hist = _histories(session, topo, stop)
+    hist = _histories(session, topo, start, stop)
     causes = _Causes(session, topo.link_by_name, start, stop)
     links = {lid: info for lid, info in topo.links.items() if lid > 0}
     link_tally = {lid: Tally() for lid in links}
