@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         data packaged with fonet (see :attr:`regency_dir`).
     regency_buffer_m
         How far outside the regency's outer ring (hole filled) a site may lie.
+    unreachable_after
+        Consecutive failed polls before a device is unreachable (``FONET_UNREACHABLE_AFTER``);
+        one slow answer is not an outage.
     """
 
     model_config = SettingsConfigDict(env_prefix="FONET_", extra="ignore")
@@ -54,6 +57,7 @@ class Settings(BaseSettings):
     db_url: str = Field(default_factory=default_db_url)
     data_dir: Path | None = None
     regency_buffer_m: float = 3000.0
+    unreachable_after: int = Field(default=2, ge=1)
 
     @property
     def regency_dir(self) -> Path:

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, selectinload
 
 from fonet.devices import upsert_interfaces
@@ -39,7 +38,8 @@ ROLLUP_S = 300
 
 
 def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    """Aware UTC (the store keeps UTC; SQLite hands back naive values)."""
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _reading(row: InterfaceSample, iface: Interface) -> Reading:
@@ -200,12 +200,20 @@ def rollup_and_prune(session: Session, *, retention_s: float, now: datetime | No
                      ) -> dict[str, int]:
     """Fold samples older than ``retention_s`` into five-minute rollups, then delete them.
 
+    Each raw sample is folded exactly once: in the pass that deletes it. The newest sample of
+    each interface is kept (and not folded) until a newer one arrives.
+
     Rollups of a bucket that already exists are merged (counts and maxima exactly, averages
     weighted by sample count).
     """
     cutoff = _as_utc(now or datetime.now(UTC)) - timedelta(seconds=retention_s)
+    # The newest sample of each interface stays (the next poll's rates need it), so it is not
+    # folded either: a sample is folded in the pass that deletes it, hence exactly once, even
+    # when a silent device's newest sample stays older than the cutoff for days.
+    newest = select(func.max(InterfaceSample.id)).group_by(InterfaceSample.interface_id)
     old = list(session.scalars(select(InterfaceSample)
-                               .where(InterfaceSample.polled_at < cutoff)))
+                               .where(InterfaceSample.polled_at < cutoff,
+                                      InterfaceSample.id.not_in(newest))))
     buckets: dict[tuple[int, datetime], list[InterfaceSample]] = {}
     for row in old:
         t = _as_utc(row.polled_at)
@@ -258,10 +266,11 @@ def rollup_and_prune(session: Session, *, retention_s: float, now: datetime | No
         roll.rx_power_dbm_min = mn(roll.rx_power_dbm_min, *(r.rx_power_dbm for r in rows))
         roll.samples = n_old + len(rows)
         roll.oper_down_samples += down
-    # keep the newest sample of each interface: the next poll's rates need it
-    newest = select(func.max(InterfaceSample.id)).group_by(InterfaceSample.interface_id)
-    result = session.execute(delete(InterfaceSample).where(
-        InterfaceSample.polled_at < cutoff, InterfaceSample.id.not_in(newest)))
+    ids = [row.id for row in old]
+    deleted = 0
+    for k in range(0, len(ids), 500):  # bounded IN lists
+        result = session.execute(delete(InterfaceSample)
+                                 .where(InterfaceSample.id.in_(ids[k:k + 500])))
+        deleted += getattr(result, "rowcount", 0) or 0
     session.flush()
-    deleted = result.rowcount if isinstance(result, CursorResult) else 0  # a DELETE's is one
-    return {"rolled_up": len(old), "buckets": len(buckets), "deleted": deleted or 0}
+    return {"rolled_up": len(old), "buckets": len(buckets), "deleted": deleted}

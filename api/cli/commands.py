@@ -7,7 +7,9 @@ from api.cli import (
     export_cmd,
     inventory_cmd,
     noc_cmd,
+    otdr_cmd,
     plan_cmd,
+    report_cmd,
     serve_cmd,
     snmp_cmd,
     steiner_cmd,
@@ -19,6 +21,8 @@ plan_cmd.register(app)
 steiner_cmd.register(app)
 snmp_cmd.register(app)
 noc_cmd.register(app)
+otdr_cmd.register(app)
+report_cmd.register(app)
 export_cmd.register(app)
 serve_cmd.register(app)
 data_cmd.register(app)

@@ -33,6 +33,10 @@ if _has("fonet.noc"):
     from api.routers import noc
 
     ROUTERS.append((noc.router, True))
+    from api.routers import otdr, reports
+
+    ROUTERS.append((otdr.router, True))
+    ROUTERS.append((reports.router, True))
 if _has("gis.export"):
     from api.routers import exports
 

@@ -313,7 +313,7 @@ async function showView(view) {
   document.querySelectorAll('.view-panel').forEach((p) => {
     p.hidden = p.id !== `panel-${view}`;
   });
-  for (const k of ['spans', 'planSites', 'coverage', 'links', 'route', 'cut']) {
+  for (const k of ['spans', 'planSites', 'coverage', 'links', 'route', 'cut', 'otdr']) {
     if (fonet.layers[k]) fonet.map.removeLayer(fonet.layers[k]);
   }
   message('');

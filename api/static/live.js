@@ -100,6 +100,7 @@
   function select(layer) {
     live.selected = layer;
     const p = layer.feature.properties;
+    if (window.fonetField) window.fonetField.selectLink(p.name);
     if (!fonet.config.features.impact) { layer.openTooltip(); return; }
     $('#impact-result').innerHTML = `<b>${esc(p.name)}</b> (${esc(p.state)}) ` +
       '<button type="button" id="impact-go">What if it fails?</button>';
@@ -142,7 +143,8 @@
     fonet.layers.links.eachLayer((l) => setPathState(l, l.feature.properties.state));
     renderLinks();
     $('#impact-box').hidden = !fonet.config.features.impact;
-    await Promise.all([renderAlarms(), renderCut()]);
+    await Promise.all([renderAlarms(), renderCut(),
+      window.fonetField ? window.fonetField.show() : null]);
   };
 
   /* -- Server-Sent Events over fetch (so the token goes in a header, not the URL) ------ */

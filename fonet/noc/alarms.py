@@ -10,7 +10,10 @@ Kinds and when they are raised (and cleared):
 - ``error_rate`` (minor): in + out errors per second above ``max_error_rate_per_s``;
 - ``flapping`` (major): ``flap_changes`` state changes of a link within ``flap_window_s``
   (cleared when fewer remain in the window);
-- ``device_unreachable`` (critical): ``unreachable_after`` polls failed in a row;
+- ``device_unreachable`` (critical): ``unreachable_after`` polls failed in a row (default 2,
+  ``FONET_UNREACHABLE_AFTER``); behind a fibre cut that explains it (its management rides the
+  cut fibre) it is grouped under the cut and lowered to ``warning`` (parent suppression, as
+  Zabbix dependencies and LibreNMS parent devices do);
 - ``fibre_cut`` (critical): one uncontradicted cut explains two or more down links (see
   :mod:`fonet.noc.locate`); it is the root of their ``link_down`` alarms.
 
@@ -59,13 +62,20 @@ class AlarmSettings:
     max_error_rate_per_s: float = 1.0
     flap_changes: int = 4
     flap_window_s: float = 600.0
-    unreachable_after: int = 1
+    unreachable_after: int = 2
     group: bool = True
+
+    @classmethod
+    def from_env(cls) -> AlarmSettings:
+        """Return the defaults with ``unreachable_after`` from ``FONET_UNREACHABLE_AFTER``."""
+        from fonet.config import Settings
+
+        return cls(unreachable_after=Settings().unreachable_after)
 
 
 def as_utc(moment: datetime) -> datetime:
     """Return ``moment`` as an aware UTC datetime (SQLite returns naive ones)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def open_alarm(session: Session, key: str) -> Alarm | None:
@@ -271,7 +281,10 @@ def _device_alarms(session: Session, now: datetime, cfg: AlarmSettings,
     for name, st in rows:
         key = f"device_unreachable:{name}"
         if not st.reachable and (st.failures or 0) >= cfg.unreachable_after:
-            raise_alarm(session, key, kind="device_unreachable", severity="critical",
+            current = open_alarm(session, key)
+            suppressed = current is not None and "suppressed_by" in (current.details or {})
+            raise_alarm(session, key, kind="device_unreachable",
+                        severity="warning" if suppressed else "critical",
                         object_type="device", object_name=name, now=now,
                         message=f"device {name} unreachable: {st.error or 'no answer'}",
                         details={"failures": st.failures})
@@ -312,7 +325,7 @@ def evaluate_alarms(session: Session, now: datetime | None = None,
         ``raised`` and ``cleared``: the alarms opened and closed by this evaluation.
     """
     moment = as_utc(now or datetime.now(UTC))
-    cfg = settings or AlarmSettings()
+    cfg = settings or AlarmSettings.from_env()
     names = None if devices is None else list(devices)
     before = set(session.scalars(select(Alarm.id).where(Alarm.cleared_at.is_(None))))
     _link_alarms(session, moment, cfg)

@@ -6,7 +6,9 @@
   down links among them) go under the root of the earliest alarm on their boundary;
 - a site whose equipment failed (see :func:`fonet.noc.impact.dead_sites`) is a root cause:
   its ``device_unreachable`` alarm is the root of its down links and of the sites behind it;
-- otherwise a ``link_down`` alarm goes under the ``flapping`` alarm of its link, if open.
+- otherwise a ``link_down`` alarm goes under the ``flapping`` alarm of its link, if open;
+- a ``device_unreachable`` alarm grouped under a fibre root cause (a cut, a down link) is
+  suppressed: lowered to ``warning``, naming its root in ``details.suppressed_by``.
 
 Links ending on such a failed site are left out of cut localisation: the site explains them.
 """
@@ -25,6 +27,8 @@ from fonet.noc.topology import PlanTopology, load_topology
 from fonet.store.observed import Alarm
 
 GROUPED_KINDS = ("link_down", "device_unreachable")
+SUPPRESSING_KINDS = ("fibre_cut", "link_down", "flapping")
+"""Root causes that explain a device's silence: the fibre that carries its management."""
 
 
 def explained_by_sites(topo: PlanTopology, down: set[int], failed_sites: set[int]
@@ -72,7 +76,7 @@ def _cuts(session: Session, topo: PlanTopology, down: set[int], up: set[int],
             clear_alarm(session, alarm.key, now=now)
 
 
-def group_alarms(session: Session, now: datetime, *, unreachable_after: int = 1) -> None:
+def group_alarms(session: Session, now: datetime, *, unreachable_after: int = 2) -> None:
     """Set ``parent_id`` of the open alarms from the newest plan's graph (see the module)."""
     rows = list(session.scalars(select(Alarm).where(Alarm.cleared_at.is_(None))))
     targets = [a for a in rows if a.kind in GROUPED_KINDS]
@@ -126,3 +130,23 @@ def group_alarms(session: Session, now: datetime, *, unreachable_after: int = 1)
     for alarm in targets:
         parent = desired.get(alarm.id)
         alarm.parent_id = parent.id if parent is not None else None
+        if alarm.kind == "device_unreachable":
+            _suppress(alarm, root_of(alarm) if parent is not None else None)
+
+
+def _suppress(alarm: Alarm, root: Alarm | None) -> None:
+    """Parent suppression of a ``device_unreachable`` alarm explained by a fibre failure.
+
+    A device cut off behind a fibre cut or a down link is managed over that fibre (in band):
+    its silence is explained by the root cause, so its alarm is lowered to ``warning`` and
+    names the root; it is critical again when nothing explains it.
+    """
+    details = dict(alarm.details or {})
+    if root is not None and root.id != alarm.id and root.kind in SUPPRESSING_KINDS:
+        if details.get("suppressed_by") != root.id or alarm.severity != "warning":
+            details.update(suppressed_by=root.id, explained_by=root.kind)
+            alarm.details, alarm.severity = details, "warning"
+    elif "suppressed_by" in details:
+        details.pop("suppressed_by")
+        details.pop("explained_by", None)
+        alarm.details, alarm.severity = details, "critical"

@@ -129,9 +129,12 @@ def what_if(topo: PlanTopology, *, spans: Iterable[int] = (), route_edges: Itera
                   failed_spans=failed_spans)
 
 
-def live_failures(session: Session, topo: PlanTopology, *, unreachable_after: int = 1
+def live_failures(session: Session, topo: PlanTopology, *, unreachable_after: int | None = None
                   ) -> tuple[set[int], set[int], list[str]]:
     """Return the plan's links down now and the sites whose every device is unreachable.
+
+    A device is unreachable after ``unreachable_after`` failed polls in a row (default:
+    ``FONET_UNREACHABLE_AFTER``, 2).
 
     Returns
     -------
@@ -141,6 +144,10 @@ def live_failures(session: Session, topo: PlanTopology, *, unreachable_after: in
     down = set(session.scalars(
         select(LinkState.link_id).join(Link, Link.id == LinkState.link_id)
         .where(Link.plan_id == topo.plan_id, LinkState.state.in_(DOWN_STATES))))
+    if unreachable_after is None:
+        from fonet.config import Settings
+
+        unreachable_after = Settings().unreachable_after
     rows = session.execute(select(Device.name, Device.site_id, DeviceStatus)
                            .join(DeviceStatus, DeviceStatus.device_id == Device.id))
     dead: list[str] = []

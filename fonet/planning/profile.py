@@ -140,6 +140,22 @@ class Topology(_Strict):
     phase_count: int = Field(ge=1)
 
 
+class Otdr(_Strict):
+    """How optical distance (an OTDR's) maps onto the route: cable overlength and slack.
+
+    Defaults and their sources are in ``default_profile.yaml``; profiles stored before this
+    section existed take these defaults.
+    """
+
+    overlength_factor: float = Field(default=1.02, ge=1.0, le=1.5)
+    overlength_uncertainty: float = Field(default=0.01, ge=0, le=0.5)
+    slack_loop_m: float = Field(default=20.0, ge=0)
+    slack_loop_uncertainty_m: float = Field(default=5.0, ge=0)
+    site_slack_m: float = Field(default=10.0, ge=0)
+    instrument_accuracy_m: float = Field(default=1.0, ge=0)
+    instrument_accuracy_fraction: float = Field(default=2.5e-5, ge=0, le=0.01)
+
+
 class Profile(_Strict):
     """A complete planning profile (see ``default_profile.yaml`` for every field's source)."""
 
@@ -149,6 +165,7 @@ class Profile(_Strict):
     hardware: Hardware
     optics: Optics
     topology: Topology
+    otdr: Otdr = Field(default_factory=Otdr)
 
     @model_validator(mode="after")
     def _core_costs(self) -> Profile:

@@ -1,14 +1,17 @@
 """Live state of a link from the latest samples of its two terminations.
 
-Order of the rules (the first that applies decides the state):
+Each end is judged by its freshness and its meaning. An end is *fresh* when its sample is
+at most ``stale_intervals`` polling intervals old and its oper status is known; a stale,
+missing or unknown end says nothing. Order of the rules (the first that applies decides):
 
-1. ``unknown`` - an end has no sample, or its sample is older than
-   ``stale_intervals`` polling intervals, or its oper status is unknown;
-2. ``down`` - ifOperStatus is not ``up`` at either end;
-3. ``degraded`` - Rx power below the threshold at an end whose port is up
-   (an empty port is down and never raises an optical alarm), or an error rate
-   above the threshold;
-4. ``up`` otherwise.
+1. ``down`` - a fresh end reports ifOperStatus not ``up``, whatever the other end says. In
+   band, a cut takes the far device's management with the fibre: the hub keeps answering
+   "down" while the far end goes silent, and the link must stay down;
+2. ``unknown`` - neither end says anything fresh;
+3. ``degraded`` - Rx power below the threshold at a fresh end whose port is up (an empty port
+   is down and never raises an optical alarm), or an error rate above the threshold;
+4. ``up`` otherwise: every fresh end is up. An up port receives light from the far end, so
+   one fresh "up" carries the link; the silent end is named in the reasons.
 
 Reasons are collected for every end so a reader sees all that is wrong.
 """
@@ -94,7 +97,7 @@ class LinkHealth:
     state : str
         One of :data:`LINK_STATES`.
     reasons : tuple of str
-        Human-readable reasons, empty when up.
+        Human-readable reasons; when up, only the ends that said nothing fresh.
     """
 
     state: str
@@ -138,34 +141,39 @@ def evaluate_link(
     max_age_s = limits.stale_intervals * interval_s
     ends = ((a.name("end A"), a), (b.name("end B"), b))
 
-    unknown = []
+    fresh: list[tuple[str, EndpointReading]] = []
+    silent = []
     for label, end in ends:
         if end.sample is None or end.polled_at is None:
-            unknown.append(f"{label}: no data")
+            silent.append(f"{label}: no data")
             continue
         age_s = (moment - _as_utc(end.polled_at)).total_seconds()
         if age_s > max_age_s:
-            unknown.append(
+            silent.append(
                 f"{label}: data is {age_s:.0f} s old (limit {max_age_s:.0f} s = "
                 f"{limits.stale_intervals:g} intervals)"
             )
         elif end.sample.oper in _UNKNOWN_OPER:
-            unknown.append(f"{label}: oper status unknown")
-    if unknown:
-        return LinkHealth("unknown", tuple(unknown))
-    # past this point both ends have a sample
-    sampled = [(label, end, end.sample) for label, end in ends if end.sample is not None]
+            silent.append(f"{label}: oper status unknown")
+        else:
+            fresh.append((label, end))
 
     down = []
-    for label, _, sample in sampled:
+    for label, end in fresh:
+        sample = end.sample
+        assert sample is not None
         if sample.oper != "up":
             detail = " (admin down)" if sample.admin == "down" else ""
             down.append(f"{label}: oper {sample.oper}{detail}")
     if down:
-        return LinkHealth("down", tuple(down))
+        return LinkHealth("down", tuple(down + silent))
+    if not fresh:
+        return LinkHealth("unknown", tuple(silent))
 
     degraded = []
-    for label, end, sample in sampled:
+    for label, end in fresh:
+        sample = end.sample
+        assert sample is not None
         if sample.rx_dbm is not None and sample.rx_dbm < limits.min_rx_power_dbm:
             degraded.append(
                 f"{label}: Rx power {sample.rx_dbm:.2f} dBm below "
@@ -180,5 +188,5 @@ def evaluate_link(
                     f"{limits.max_error_rate_per_s:g} errors/s"
                 )
     if degraded:
-        return LinkHealth("degraded", tuple(degraded))
-    return LinkHealth("up")
+        return LinkHealth("degraded", tuple(degraded + silent))
+    return LinkHealth("up", tuple(silent))

@@ -357,16 +357,18 @@ _SETTER = _Setter()
 
 
 @contextmanager
-def running_snmpsim(folder: Path, files: dict[str, str], probe: str) -> Iterator[Snmpsim]:
+def running_snmpsim(folder: Path, files: dict[str, str], probe: str,
+                    port: int | None = None) -> Iterator[Snmpsim]:
     """Run snmpsim on a free 127.0.0.1 port serving ``files`` (community -> .snmprec text).
 
-    Yields once the ``probe`` community answers; the process is stopped on exit.
+    Yields once the ``probe`` community answers; the process is stopped on exit. ``port``
+    starts it on a given port (an agent coming back where it was).
     """
     data = folder / "data"
-    data.mkdir()
+    data.mkdir(parents=True, exist_ok=True)
     for community, text in files.items():
         (data / f"{community}.snmprec").write_text(text)
-    port = free_udp_port()
+    port = port or free_udp_port()
     log = folder / "snmpsim.log"
     proc = subprocess.Popen(
         [str(SNMPSIM), f"--data-dir={data}", f"--cache-dir={folder / 'cache'}",

@@ -141,15 +141,41 @@ def test_error_rate_above_threshold_is_degraded():
 
 def test_stale_or_missing_data_is_unknown():
     old = T0 - timedelta(seconds=181)
-    stale = evaluate_link(end(polled_at=old, oper="down"), end(), interval_s=60, now=T0)
+    stale = evaluate_link(end(polled_at=old, oper="down"), end(polled_at=old), interval_s=60,
+                          now=T0)
     assert stale.state == "unknown" and "181 s old (limit 180 s = 3 intervals)" in stale.reasons[0]
+    assert len(stale.reasons) == 2
     fresh_enough = evaluate_link(end(polled_at=T0 - timedelta(seconds=179)), end(),
                                  interval_s=60, now=T0)
     assert fresh_enough.state == "up"
-    missing = evaluate_link(EndpointReading(None, None), end(), interval_s=60, now=T0)
-    assert missing.state == "unknown" and missing.reasons == ("end A: no data",)
+    missing = evaluate_link(EndpointReading(None, None), EndpointReading(None, None),
+                            interval_s=60, now=T0)
+    assert missing.state == "unknown" and missing.reasons == ("end A: no data", "end B: no data")
     with pytest.raises(ValueError, match="interval_s"):
         evaluate_link(end(), end(), interval_s=0)
+
+
+def test_fresh_down_at_one_end_wins_over_a_silent_far_end():
+    """In band: the hub answers "down", the village device behind the cut is silent."""
+    old = T0 - timedelta(seconds=4 * 60)
+    hub = end(name="hub:to-village", oper="down")
+    for far in (end(name="village:uplink", polled_at=old),          # stale, last seen up
+                EndpointReading(None, None, label="village:uplink"),  # never answered
+                end(name="village:uplink", oper="unknown")):          # says nothing
+        health = evaluate_link(hub, far, interval_s=60, now=T0)
+        assert health.state == "down", far
+        assert health.reasons[0] == "hub:to-village: oper down"
+        assert "village:uplink" in health.reasons[1]
+        # the same with the ends swapped
+        assert evaluate_link(far, hub, interval_s=60, now=T0).state == "down"
+    # a stale "down" says nothing: a fresh "up" at the other end sees light
+    stale_down = end(name="village:uplink", oper="down", polled_at=old)
+    health = evaluate_link(end(name="hub:to-village"), stale_down, interval_s=60, now=T0)
+    assert health.state == "up" and health.reasons == (
+        "village:uplink: data is 240 s old (limit 180 s = 3 intervals)",)
+    # a fresh low Rx still degrades the link while the other end is silent
+    low = evaluate_link(end(rx_dbm=-25.0), stale_down, interval_s=60, now=T0)
+    assert low.state == "degraded" and "Rx power -25.00" in low.reasons[0]
 
 
 # -- targets -------------------------------------------------------------------

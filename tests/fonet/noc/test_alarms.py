@@ -155,6 +155,8 @@ def test_shared_span_cut_groups_links_and_isolated_devices_under_one_cut(net):
     net.cut("s4")
     net.unreachable |= {"dev-V1", "dev-V2"}  # managed in band: cut off too
     net.poll(at(1))
+    assert alarms(net, kind="device_unreachable") == []  # one failed poll is not an outage
+    net.poll(at(2))
     (cut,) = alarms(net, kind="fibre_cut")
     assert cut.details["spans"] == [m.spans["s4"]] and cut.severity == "critical"
     roots = list_alarms_open(net)
@@ -162,11 +164,35 @@ def test_shared_span_cut_groups_links_and_isolated_devices_under_one_cut(net):
     kids = {(c["kind"], c["object_name"]) for c in roots[0]["children"]}
     assert kids == {("link_down", m.link("AC:V1")), ("link_down", m.link("AC:V2")),
                     ("device_unreachable", "dev-V1"), ("device_unreachable", "dev-V2")}
+    for kid in roots[0]["children"]:  # parent suppression: explained by the cut
+        if kid["kind"] == "device_unreachable":
+            assert kid["severity"] == "warning" and kid["details"]["suppressed_by"] == cut.id
     net.repair()
     net.unreachable.clear()
     net.poll(at(4))
     assert opened(net) == []
     assert alarms(net, kind="fibre_cut")[0].duration_s == pytest.approx(180)
+
+
+def test_unreachable_needs_consecutive_failed_polls(net, monkeypatch):
+    net.unreachable.add("dev-V3")
+    net.poll(at(1))
+    assert alarms(net, kind="device_unreachable") == []
+    net.unreachable.clear()  # a slow answer, then fine again: the count starts over
+    net.poll(at(2))
+    net.unreachable.add("dev-V3")
+    net.poll(at(3))
+    assert alarms(net, kind="device_unreachable") == []
+    net.poll(at(4))
+    (alarm,) = alarms(net, kind="device_unreachable")
+    assert alarm.details["failures"] == 2 and alarm.severity == "critical"
+    # the setting: FONET_UNREACHABLE_AFTER
+    from fonet.noc.alarms import AlarmSettings
+
+    monkeypatch.setenv("FONET_UNREACHABLE_AFTER", "5")
+    assert AlarmSettings.from_env().unreachable_after == 5
+    monkeypatch.delenv("FONET_UNREACHABLE_AFTER")
+    assert AlarmSettings.from_env().unreachable_after == 2
 
 
 def test_dead_hub_is_the_root_of_its_links(net):
@@ -178,8 +204,12 @@ def test_dead_hub_is_the_root_of_its_links(net):
         elif z_port.startswith("dev-H1:"):
             net.down_ports.add(a_port)
     net.poll(at(1))
+    net.poll(at(2))
     (hub,) = alarms(net, kind="device_unreachable")
-    assert hub.object_name == "dev-H1" and alarms(net, kind="fibre_cut") == []
+    assert hub.severity == "critical"  # nothing explains a dead hub but itself
+    # after one failed poll the dark ports looked like a cut; the dead hub explains them now
+    assert hub.object_name == "dev-H1"
+    assert all(c.cleared_at is not None for c in alarms(net, kind="fibre_cut"))
     roots = list_alarms_open(net)
     assert [r["id"] for r in roots] == [hub.id]
     assert {c["object_name"] for c in roots[0]["children"]} == {
@@ -191,6 +221,7 @@ def test_trench_cut_isolating_a_hub_groups_everything_behind_it(net):
     net.cut("s8a", "s8b")
     net.unreachable |= {"dev-H2", "dev-V3"}
     net.poll(at(1))
+    net.poll(at(2))
     (cut,) = alarms(net, kind="fibre_cut")
     assert cut.details["route_edges"] == [m.edges["r8"]]
     roots = list_alarms_open(net)
@@ -258,3 +289,32 @@ def test_a_fault_in_the_alarms_keeps_the_poll(net, monkeypatch):
     with reader(net.engine) as s:
         assert {st.state for st in s.scalars(select(LinkState))} == {"up", "down"}
     assert alarms(net) == []  # the half-done alarm work is undone
+
+
+def test_in_band_cut_stays_located_while_far_ends_are_silent(net):
+    """The hub answers "down"; V1 and V2, managed over the cut fibre, fall silent."""
+    from fonet.noc.locate import locate_live
+    from fonet.noc.topology import load_topology
+
+    m = net.mini
+    net.cut("s4")
+    net.unreachable |= {"dev-V1", "dev-V2"}
+    for minute in range(1, 6):  # the poll that sees it, then four silent intervals
+        net.poll(at(minute))
+    with reader(net.engine) as s:
+        found = locate_live(s, load_topology(s))
+        roots = list_alarms(s, open_only=True)
+    assert found["candidates"][0]["spans"] == [m.spans["s4"]]
+    assert set(found["down_links"]) == {m.link("AC:V1"), m.link("AC:V2")}
+    assert [r["kind"] for r in roots] == ["fibre_cut"]
+    kids = {(c["kind"], c["object_name"], c["severity"]) for c in roots[0]["children"]}
+    assert kids == {("link_down", m.link("AC:V1"), "major"),
+                    ("link_down", m.link("AC:V2"), "major"),
+                    ("device_unreachable", "dev-V1", "warning"),
+                    ("device_unreachable", "dev-V2", "warning")}
+    net.repair()
+    net.unreachable.clear()
+    net.poll(at(9))
+    assert opened(net) == []
+    (cut,) = alarms(net, kind="fibre_cut")
+    assert cut.duration_s == pytest.approx(8 * 60)
