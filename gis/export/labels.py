@@ -167,6 +167,38 @@ _TEXT: dict[str, dict[str, str]] = {
               "be verified by field survey before procurement or construction. Boundaries are "
               "not a legal reference."},
     "locator": {"id": "Peta lokasi", "en": "Location"},
+    "page_of": {"id": "Halaman {n} dari {total}", "en": "Page {n} of {total}"},
+    "contents": {"id": "Daftar isi", "en": "Contents"},
+    "atlas": {"id": "Atlas lampiran rencana induk", "en": "Masterplan annex atlas"},
+    "overview": {"id": "Peta ikhtisar A3", "en": "A3 overview map"},
+    "overview_note": {"id": "Seluruh kabupaten: cakupan, ring, hub, statistik dan tabel per "
+                            "kecamatan",
+                      "en": "The whole regency: coverage, rings, hubs, statistics and the "
+                            "table by kecamatan"},
+    "contents_note": {"id": "Halaman ini", "en": "This page"},
+    "ring_schematic": {"id": "Skema ring tulang punggung", "en": "Backbone ring schematic"},
+    "ring_schematic_note": {"id": "POP inti, hub tiap ring dan panjang setiap lompatan",
+                            "en": "The core POP, each ring's hubs and the length of every hop"},
+    "ring_note": {"id": "Skema, tidak berskala: urutan hub searah jarum jam dari POP inti; "
+                        "panjang lompatan mengikuti jalur kabel.",
+                  "en": "Schematic, not to scale: hubs clockwise from the core POP; hop lengths "
+                        "follow the cable route."},
+    "kec_note": {"id": "{v} desa/kelurahan, {s} situs terlayani, hub {h}",
+                 "en": "{v} villages, {s} sites served, hub {h}"},
+    "sites_table": {"id": "Situs terlayani", "en": "Sites served"},
+    "name": {"id": "Nama", "en": "Name"},
+    "budget": {"id": "Anggaran", "en": "Budget"},
+    "over_short": {"id": "Lebih?", "en": "Over?"},
+    "bom_title": {"id": "Daftar material (akses)", "en": "Bill of materials (access)"},
+    "item": {"id": "Uraian", "en": "Item"},
+    "cable_word": {"id": "Kabel", "en": "Cable"},
+    "amount": {"id": "Jumlah", "en": "Amount"},
+    "poles": {"id": "Tiang", "en": "Poles"},
+    "handholes": {"id": "Handhole", "en": "Handholes"},
+    "closures": {"id": "Closure sambungan", "en": "Splice closures"},
+    "terminations": {"id": "Terminasi", "en": "Terminations"},
+    "cable_cost": {"id": "Biaya kabel", "en": "Cable cost"},
+    "hardware_cost": {"id": "Biaya perangkat keras", "en": "Hardware cost"},
     "province": {"id": "Provinsi Jawa Timur", "en": "East Java Province"},
 }
 

@@ -159,7 +159,7 @@ def locator_inset(fig: Figure, rect: tuple[float, float, float, float],
     minx, miny, maxx, maxy = MultiPolygon([p for p in parts if p.area >= 0.05 * big]).bounds
     ax.set_xlim(minx - 0.1, maxx + 0.1)
     ax.set_ylim(miny - 0.1, maxy + 0.1)
-    ax.set_aspect(1 / math.cos(math.radians((miny + maxy) / 2)), adjustable="datalim")
+    ax.set_aspect(1 / math.cos(math.radians((miny + maxy) / 2)), adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_facecolor("#f4f8fb")
