@@ -123,10 +123,8 @@ def ring_schematic_page(pl: PlanLayers, lang: str, page: int, pages: int) -> Fig
         members = list(r.get("members", []))
         legs = list(r.get("legs_m", []))
         ax.add_patch(Circle((0, 0), 1.0, fill=False, lw=3.2, color=color, zorder=1))
-        pts = []
-        for j, code in enumerate(members):
-            a = math.pi / 2 - 2 * math.pi * j / len(members)
-            pts.append((math.cos(a), math.sin(a)))
+        angles = [math.pi / 2 - 2 * math.pi * j / len(members) for j in range(len(members))]
+        pts = [(math.cos(a), math.sin(a)) for a in angles]
         for code, (x, y) in zip(members, pts, strict=True):
             is_pop = code == pop_code
             ax.scatter([x], [y], s=260 if is_pop else 90, marker="*" if is_pop else "s",
