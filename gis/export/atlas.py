@@ -35,7 +35,12 @@ from fonet.errors import InputError  # noqa: E402
 from fonet.geo import UTM49S  # noqa: E402
 from gis.export import labels as lb  # noqa: E402
 from gis.export import mapdraw as md  # noqa: E402
-from gis.export.atlas_pages import contents_page, kecamatan_page, ring_schematic_page  # noqa: E402
+from gis.export.atlas_pages import (  # noqa: E402
+    contents_page,
+    kecamatan_page,
+    page_number,
+    ring_schematic_page,
+)
 from gis.export.files import atomic_files  # noqa: E402
 from gis.export.layers import PlanLayers  # noqa: E402
 from gis.export.printmap import render_map  # noqa: E402
@@ -101,12 +106,13 @@ def write_atlas(pl: PlanLayers, out: Path, *, lang: str = "id",
     titles = atlas_pages(pl, lang, kecamatan)
     kec = pl.layers["kecamatan"].sort_values("code")
     L = {k: v.to_crs(UTM49S) for k, v in pl.layers.items()}
+    borders = md.kecamatan_borders(L["kecamatan"], L["boundary"])
     total = len(titles)
     buf = io.BytesIO()
     with matplotlib.rc_context(md.PDF_RC):
         with PdfPages(buf, metadata=_info(pl, lang)) as pdf:
             if only is not None:
-                _emit(pdf, kecamatan_page(pl, L, only, lang, 1, total))
+                _emit(pdf, kecamatan_page(pl, L, only, lang, 1, total, borders=borders))
             else:
                 first = 4
                 entries = [(1, t("overview"), t("overview_note")),
@@ -120,13 +126,13 @@ def write_atlas(pl: PlanLayers, out: Path, *, lang: str = "id",
                                                          h=md.short_name(str(k.hub_name or
                                                                              "–")))))
                 overview = render_map(pl, lang)
-                overview.text(0.5, 8.0 / 297 + 2.5 / 297, t("page_of").format(n=1, total=total),
-                              fontsize=8, ha="center", va="bottom", gid="page-number")
+                page_number(overview, lang, 1, total)
                 _emit(pdf, overview)
                 _emit(pdf, contents_page(pl, lang, entries, 2, total))
                 _emit(pdf, ring_schematic_page(pl, lang, 3, total))
                 for i, k in enumerate(kec.itertuples()):
-                    _emit(pdf, kecamatan_page(pl, L, str(k.code), lang, first + i, total))
+                    _emit(pdf, kecamatan_page(pl, L, str(k.code), lang, first + i, total,
+                                              borders=borders))
     data = mark_pdfa(buf.getvalue(), titles, lang)
     with atomic_files([out]) as (tmp,):
         tmp.write_bytes(data)

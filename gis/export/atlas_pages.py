@@ -68,9 +68,14 @@ def page_frame(title: str, pl: PlanLayers, lang: str, page: int, pages: int) -> 
                                          f"“{pl.name}”", fontsize=7, ha="right", va="top",
              color="#333333")
     fig.add_artist(Line2D([_fx(14), _fx(W - 14)], [_fy(H - 22)] * 2, lw=0.8, color="black"))
-    fig.text(_fx(W / 2), _fy(MARGIN_MM + 2.5), lb.text("page_of", lang).format(
-        n=page, total=pages), fontsize=8, ha="center", va="bottom", gid="page-number")
+    page_number(fig, lang, page, pages)
     return fig
+
+
+def page_number(fig: Figure, lang: str, page: int, pages: int) -> None:
+    """Write "Halaman n dari N" at the foot of the page, right, inside the frame."""
+    fig.text(_fx(A3_MM[0] - 12), _fy(MARGIN_MM + 1.2), lb.text("page_of", lang).format(
+        n=page, total=pages), fontsize=7.5, ha="right", va="bottom", gid="page-number")
 
 
 def contents_page(pl: PlanLayers, lang: str, entries: Sequence[tuple[int, str, str]],
@@ -176,7 +181,7 @@ def _site_rows(pl: PlanLayers, code: str, lang: str) -> pd.DataFrame:
 
 
 def _kec_map(fig: Figure, pl: PlanLayers, L: dict[str, gpd.GeoDataFrame], code: str,
-             lang: str) -> int:
+             lang: str, borders: list[Any] | None) -> int:
     """Draw the kecamatan map in the left part of the page; return its scale."""
     t = lambda key: lb.text(key, lang)  # noqa: E731
     styles = plan_styles(pl, lang)
@@ -200,10 +205,12 @@ def _kec_map(fig: Figure, pl: PlanLayers, L: dict[str, gpd.GeoDataFrame], code: 
     villages = L["villages"]
     inside = villages[villages["kecamatan_code"] == code]
     others = villages[villages["kecamatan_code"] != code]
-    others.plot(ax=ax, color="#e9e9e9", edgecolor="#c8c8c8", linewidth=0.25, zorder=1)
+    others = others.cx[cx - ext_w / 2:cx + ext_w / 2, cy - ext_h / 2:cy + ext_h / 2]
+    md.fill(ax, others.geometry, facecolor="#e9e9e9", edgecolor="#c8c8c8", linewidth=0.25,
+            zorder=1)
     md.draw_villages(ax, inside, edge_lw=0.4)
-    md.draw_borders(ax, kec, L["boundary"])
-    kec[kec["code"] == code].boundary.plot(ax=ax, color="black", linewidth=1.6, zorder=6)
+    md.draw_borders(ax, kec, L["boundary"], borders=borders)
+    md.lines(ax, [geom], color="black", linewidth=1.6, zorder=6, gid="kecamatan-outline")
     spans = L["spans"]
     md.draw_access(ax, spans[spans["kecamatan_code"] == code], styles, width_mm=0.45)
     md.draw_rings(ax, L["rings"], styles, width_mm=1.3)
@@ -280,22 +287,30 @@ def _table(fig: Figure, left_mm: float, top_mm: float, header: Sequence[str],
 
 
 def kecamatan_page(pl: PlanLayers, L: dict[str, gpd.GeoDataFrame], code: str, lang: str,
-                   page: int, pages: int) -> Figure:
-    """One kecamatan: map on the left; facts, sites and bill of materials on the right."""
+                   page: int, pages: int, *, borders: list[Any] | None = None) -> Figure:
+    """Draw one kecamatan: map on the left; facts, sites and bill of materials on the right.
+
+    ``L`` holds the layers in UTM 49S; ``borders`` the kecamatan borders
+    (:func:`gis.export.mapdraw.kecamatan_borders`), computed once for a whole atlas.
+    """
     t = lambda key: lb.text(key, lang)  # noqa: E731
     n = lambda v, d=0: "–" if v is None or pd.isna(v) else lb.number(v, d, lang)  # noqa: E731
     kec = pl.layers["kecamatan"].set_index("code")
     k = kec.loc[code]
     fig = page_frame(f"{t('kecamatan')} {k['name']}", pl, lang, page, pages)
     W, H = A3_MM
-    scale = _kec_map(fig, pl, L, code, lang)
+    scale = _kec_map(fig, pl, L, code, lang, borders)
     x = PANEL_X_MM
     y = H - 30
-    rings = sorted({int(r) for r in str(pl.layers["hubs"].set_index("code")["rings"].get(
-        k["hub_code"], "") or "").split(",") if r != ""})
+    hub_rings = {int(r) for r in str(pl.layers["hubs"].set_index("code")["rings"].get(
+        k["hub_code"], "") or "").split(",") if r != ""}
+    geom = L["kecamatan"].set_index("code").geometry.loc[code]
+    rings = sorted(hub_rings | {int(r.ring) for r in L["rings"].itertuples()
+                                if r.geometry is not None and r.geometry.intersects(geom)})
     facts = [(t("code"), f"{code} (BPS {k['code_bps'] or '–'})"),
              (t("hub_of"), md.short_name(str(k["hub_name"])) if k["hub_name"] else "–"),
-             (t("ring"), ", ".join(str(r + 1) for r in rings) or "–"),
+             (t("ring"), ", ".join(f"{r + 1}" + (f" ({t('hub').lower()})" if r in hub_rings
+                                                  else "") for r in rings) or "–"),
              (t("villages"), f"{n(k['villages'])}: {n(k['villages_connected'])} "
                              f"{t('connected').lower()}, {n(k['villages_planned'])} "
                              f"{t('planned').lower()}, {n(k['villages_not_covered'])} "

@@ -1,8 +1,9 @@
 """Drawing a plan's layers on a map axes, shared by the A3 sheet and the atlas pages.
 
-Layers are expected in UTM 49S (metres). Boundaries are drawn once: the kecamatan borders are
-the union of their outlines (a border two kecamatan share is one line, so its dashes are
-regular) less the regency boundary, which is drawn on its own.
+Layers are expected in UTM 49S (metres). Boundaries are drawn once: a border two kecamatan
+share is one line (:func:`kecamatan_borders`), so its dashes are regular, and the regency
+boundary is drawn on its own. Shapes are drawn as one matplotlib collection per style (not
+through GeoDataFrame.plot, which redraws the whole figure after every call).
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ import re
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import shapely
 from matplotlib.axes import Axes
-from matplotlib.collections import PathCollection
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.path import Path
+from shapely.geometry.polygon import orient
 
 from gis.export import labels as lb
 from gis.export.placement import Placer, point_candidates, polygon_candidates
@@ -32,44 +36,112 @@ def short_name(name: str) -> str:
     return _PREFIX.sub("", name).strip() or name
 
 
+def polygon_paths(geoms: Any) -> list[Path]:
+    """One matplotlib path per polygon (holes included, filled by the non-zero rule)."""
+    paths = []
+    for g in geoms:
+        for p in getattr(g, "geoms", [g]):
+            if p.is_empty or p.geom_type != "Polygon":
+                continue
+            p = orient(p, 1.0)
+            rings = [p.exterior, *p.interiors]
+            paths.append(Path.make_compound_path(*[Path(np.asarray(r.coords)[:, :2],
+                                                        closed=True) for r in rings]))
+    return paths
+
+
+def line_parts(geoms: Any) -> list[np.ndarray]:
+    """Every LineString part of ``geoms`` (lines, multilines, polygon outlines) as an array."""
+    out: list[np.ndarray] = []
+    for g in geoms:
+        if g is None or g.is_empty:
+            continue
+        if g.geom_type in ("Polygon", "MultiPolygon"):
+            g = g.boundary
+        for part in getattr(g, "geoms", [g]):
+            if part.geom_type == "LineString" and not part.is_empty:
+                out.append(np.asarray(part.coords)[:, :2])
+            elif hasattr(part, "geoms"):
+                out.extend(line_parts([part]))
+    return out
+
+
+def fill(ax: Axes, geoms: Any, *, facecolor: str, edgecolor: str, linewidth: float,
+         zorder: float, **kw: Any) -> PathCollection:
+    """Fill polygons as one collection."""
+    coll = PathCollection(polygon_paths(geoms), facecolors=facecolor, edgecolors=edgecolor,
+                          linewidths=linewidth, zorder=zorder, **kw)
+    ax.add_collection(coll, autolim=False)
+    return coll
+
+
+def lines(ax: Axes, geoms: Any, *, color: str, linewidth: Any, zorder: float,
+          **kw: Any) -> LineCollection:
+    """Draw lines (or polygon outlines) as one collection."""
+    parts = line_parts(geoms)
+    if np.ndim(linewidth) and len(linewidth) == len(list(geoms)):
+        # one width per feature: repeat it for each of the feature's parts
+        widths = [w for g, w in zip(geoms, linewidth, strict=True)
+                  for _ in line_parts([g])]
+    else:
+        widths = linewidth
+    coll = LineCollection(parts, colors=color, linewidths=widths, zorder=zorder,
+                          capstyle="round", joinstyle="round", **kw)
+    ax.add_collection(coll, autolim=False)
+    return coll
+
+
 def draw_villages(ax: Axes, villages: gpd.GeoDataFrame, *, edge_lw: float = 0.25) -> None:
     """Fill the villages by coverage status."""
     for status in lb.STATUSES:
         part = villages[villages["status"] == status]
         if len(part):
-            part.plot(ax=ax, color=lb.STATUS_COLORS[status], edgecolor="#a0a0a0",
-                      linewidth=edge_lw, zorder=2)
+            fill(ax, part.geometry, facecolor=lb.STATUS_COLORS[status], edgecolor="#a0a0a0",
+                 linewidth=edge_lw, zorder=2, gid=f"villages-{status}")
 
 
-def kecamatan_borders(kecamatan: gpd.GeoDataFrame,
-                      boundary: gpd.GeoDataFrame | None) -> shapely.Geometry:
-    """Every kecamatan border once: shared borders merged, the regency boundary left out."""
-    lines = shapely.union_all(list(kecamatan.geometry.boundary))
+BORDER_TOLERANCE_M = 25.0
+"""Two kecamatan outlines closer than this are one border (the source polygons do not share
+their vertices exactly); 25 m is 0.1 mm on the A3 sheet."""
+
+
+def kecamatan_borders(kecamatan: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame | None, *,
+                      tolerance_m: float = BORDER_TOLERANCE_M) -> list[shapely.LineString]:
+    """Return every kecamatan border once, as long lines, the regency boundary left out.
+
+    A shared border is kept from one side only: each kecamatan's outline is added less what is
+    already drawn (buffered by ``tolerance_m``), then the pieces are merged into chains.
+    """
+    drawn = shapely.Polygon()
     if boundary is not None and len(boundary):
-        outer = shapely.union_all(list(boundary.geometry.boundary))
-        lines = lines.difference(outer.buffer(1.0))
-    return shapely.line_merge(lines) if not lines.is_empty else lines
-
-
-def _plot_lines(ax: Axes, geom: shapely.Geometry, **kw: Any) -> None:
-    for part in getattr(geom, "geoms", [geom]):
-        if part.geom_type == "LineString" and not part.is_empty:
-            x, y = part.xy
-            ax.plot(x, y, **kw)
-        elif hasattr(part, "geoms"):
-            _plot_lines(ax, part, **kw)
+        drawn = shapely.union_all(list(boundary.geometry.boundary)).buffer(tolerance_m)
+    parts = []
+    for geom in kecamatan.sort_values("code").geometry:
+        new = geom.boundary.difference(drawn)
+        if not new.is_empty:
+            parts.append(new)
+            drawn = drawn.union(new.buffer(tolerance_m))
+    merged = shapely.line_merge(shapely.union_all(parts)) if parts else shapely.LineString()
+    return [p for p in getattr(merged, "geoms", [merged])
+            if p.geom_type == "LineString" and p.length > 2 * tolerance_m]
 
 
 def draw_borders(ax: Axes, kecamatan: gpd.GeoDataFrame, boundary: gpd.GeoDataFrame | None, *,
-                 kec_mm: float = 0.35, boundary_mm: float = 0.7) -> None:
-    """Draw kecamatan borders (dashed, once each) and the regency boundary."""
-    _plot_lines(ax, kecamatan_borders(kecamatan, boundary), color=lb.KECAMATAN_EDGE,
-                linewidth=kec_mm * PT_PER_MM, linestyle=KEC_DASH, zorder=4,
-                gid="kecamatan-border")
+                 kec_mm: float = 0.35, boundary_mm: float = 0.7,
+                 borders: list[shapely.LineString] | None = None) -> None:
+    """Draw kecamatan borders (dashed, once each) and the regency boundary.
+
+    ``borders`` are :func:`kecamatan_borders`, when the caller has them already.
+    """
+    if borders is None:
+        borders = kecamatan_borders(kecamatan, boundary)
+    for line in borders:
+        x, y = line.xy
+        ax.plot(x, y, color=lb.KECAMATAN_EDGE, linewidth=kec_mm * PT_PER_MM,
+                linestyle=KEC_DASH, zorder=4, gid="kecamatan-border")
     if boundary is not None and len(boundary):
-        _plot_lines(ax, shapely.union_all(list(boundary.geometry.boundary)),
-                    color=lb.BOUNDARY_EDGE, linewidth=boundary_mm * PT_PER_MM, zorder=5,
-                    gid="regency-boundary")
+        lines(ax, boundary.geometry, color=lb.BOUNDARY_EDGE, linewidth=boundary_mm * PT_PER_MM,
+              zorder=5, gid="regency-boundary")
 
 
 def draw_access(ax: Axes, spans: gpd.GeoDataFrame, styles: dict[str, Any], *,
@@ -79,8 +151,8 @@ def draw_access(ax: Axes, spans: gpd.GeoDataFrame, styles: dict[str, Any], *,
         part = spans[spans["category"] == c.value]
         if len(part) and c.value.startswith("access"):
             width = (part["cable_size"].fillna(12).astype(float) / 12) ** 0.5 * width_mm
-            part.plot(ax=ax, color=c.symbol.color, linewidth=width * PT_PER_MM, zorder=7,
-                      capstyle="round")
+            lines(ax, list(part.geometry), color=c.symbol.color,
+                  linewidth=list(width * PT_PER_MM), zorder=7, gid="access")
 
 
 def draw_rings(ax: Axes, rings: gpd.GeoDataFrame, styles: dict[str, Any], *,
@@ -89,8 +161,8 @@ def draw_rings(ax: Axes, rings: gpd.GeoDataFrame, styles: dict[str, Any], *,
     for c in styles["rings"].categories:
         part = rings[rings["ring"].astype(str) == c.value]
         if len(part):
-            part.plot(ax=ax, color=c.symbol.color, linewidth=width_mm * PT_PER_MM, zorder=9,
-                      capstyle="round")
+            lines(ax, list(part.geometry), color=c.symbol.color,
+                  linewidth=width_mm * PT_PER_MM, zorder=9, gid=f"ring-{c.value}")
 
 
 def draw_hubs(ax: Axes, hubs: gpd.GeoDataFrame, *, hub_size: float,

@@ -350,7 +350,7 @@ def _furniture(fig: Figure, pl: PlanLayers, lang: str) -> None:
         locator_inset(fig, (TABLE_X_MM / W, 62 / H, 106 / W, 42 / H), b.geometry.iloc[0],
                       str(b["name"].iloc[0]), lang)
     disclaimer(fig, TABLE_X_MM, 53, 92, A3_MM, lang)
-    approval_block(fig, TABLE_X_MM, 13, 106, 16, A3_MM, lang)
+    approval_block(fig, TABLE_X_MM, 14.5, 106, 15, A3_MM, lang)
 
 
 def write_map(pl: PlanLayers, out: Path, *, fmt: str = "pdf", lang: str = "id",

@@ -48,7 +48,8 @@ def nice_length_m(max_m: float) -> float:
 
 
 def _km(m: float, lang: str) -> str:
-    return lb.number(m / 1000, 1 if m % 1000 else 0, lang)
+    digits = 0 if m % 1000 == 0 else 1 if m % 100 == 0 else 2
+    return lb.number(m / 1000, digits, lang)
 
 
 def scale_bar(ax: Axes, x0: float, y0: float, length_m: float, lang: str, *,

@@ -7,9 +7,9 @@ import json
 import re
 import shutil
 import sqlite3
-import zipfile
 import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import numpy as np
