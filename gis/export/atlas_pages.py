@@ -28,7 +28,13 @@ from matplotlib.patches import Circle
 from gis.export import labels as lb
 from gis.export import mapdraw as md
 from gis.export.layers import PlanLayers
-from gis.export.placement import Candidate, Placer, marker_boxes, point_candidates
+from gis.export.placement import (
+    Candidate,
+    Placer,
+    figure_renderer,
+    marker_boxes,
+    point_candidates,
+)
 from gis.export.printmap_parts import (
     HALO,
     MM_PER_INCH,
@@ -235,7 +241,7 @@ def _kec_map(fig: Figure, pl: PlanLayers, L: dict[str, gpd.GeoDataFrame], code: 
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    renderer = fig.canvas.get_renderer()
+    renderer = figure_renderer(fig)
     placer = Placer(ax, renderer)
     for c in colls:
         placer.add_obstacles(marker_boxes(ax, c, renderer))

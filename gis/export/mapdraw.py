@@ -24,7 +24,7 @@ from gis.export.placement import Placer, point_candidates, polygon_candidates
 from gis.export.printmap_parts import HALO, MM_PER_INCH
 
 PT_PER_MM = 72 / MM_PER_INCH
-PDF_RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": "DejaVu Sans",
+PDF_RC: Any = {"pdf.fonttype": 42, "ps.fonttype": 42, "font.family": "DejaVu Sans",
           "pdf.compression": 9}
 """Matplotlib settings for print: fonts embedded as TrueType (Type 42), never Type 3."""
 KEC_DASH = (0, (4, 1.5))

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 from matplotlib.collections import PathCollection
+from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import polylabel
 
+HAlign = Literal["left", "center", "right"]
+VAlign = Literal["bottom", "baseline", "center", "center_baseline", "top"]
 OFFSETS_PT = ((1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1))
 """Directions tried around a point label: NE, SE, NW, SW, E, W, N, S."""
 
@@ -33,8 +37,8 @@ class Candidate:
     y: float
     dx_pt: float = 0.0
     dy_pt: float = 0.0
-    ha: str = "center"
-    va: str = "center"
+    ha: HAlign = "center"
+    va: VAlign = "center"
 
 
 def marker_boxes(ax: Axes, coll: PathCollection, renderer: RendererBase) -> list[Bbox]:
@@ -42,8 +46,8 @@ def marker_boxes(ax: Axes, coll: PathCollection, renderer: RendererBase) -> list
     offsets = np.asarray(coll.get_offsets(), dtype=float)
     if not len(offsets):
         return []
-    sizes = np.broadcast_to(np.asarray(coll.get_sizes(), dtype=float), (len(offsets),))
-    lws = np.broadcast_to(np.asarray(coll.get_linewidths(), dtype=float), (len(offsets),))
+    sizes = np.resize(np.asarray(coll.get_sizes(), dtype=np.float64), len(offsets))
+    lws = np.resize(np.asarray(coll.get_linewidth(), dtype=np.float64), len(offsets))
     px = renderer.points_to_pixels(1.0)
     centres = coll.get_offset_transform().transform(offsets)
     boxes = []
@@ -57,8 +61,8 @@ def point_candidates(x: float, y: float, gap_pt: float) -> list[Candidate]:
     """Return the eight positions around a point, ``gap_pt`` points away, nearest corners first."""
     out = []
     for ux, uy in OFFSETS_PT:
-        ha = "left" if ux > 0 else "right" if ux < 0 else "center"
-        va = "bottom" if uy > 0 else "top" if uy < 0 else "center"
+        ha: HAlign = "left" if ux > 0 else "right" if ux < 0 else "center"
+        va: VAlign = "bottom" if uy > 0 else "top" if uy < 0 else "center"
         out.append(Candidate(x, y, ux * gap_pt, uy * gap_pt, ha, va))
     return out
 
@@ -173,8 +177,13 @@ class Placer:
     def _move(art: Text, c: Candidate) -> None:
         art.xy = (c.x, c.y)  # type: ignore[attr-defined]
         art.set_position((c.dx_pt, c.dy_pt))
-        art.set_ha(c.ha)
-        art.set_va(c.va)
+        art.set_horizontalalignment(c.ha)
+        art.set_verticalalignment(c.va)
+
+
+def figure_renderer(fig: Figure) -> RendererBase:
+    """Return the renderer of a figure drawn on an Agg canvas (to measure text)."""
+    return fig.canvas.get_renderer()  # type: ignore[attr-defined]
 
 
 def boxes_intersect(a: Bbox, b: Bbox) -> bool:

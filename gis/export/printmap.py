@@ -26,7 +26,12 @@ from gis.export import labels as lb  # noqa: E402
 from gis.export import mapdraw as md  # noqa: E402
 from gis.export.files import atomic_files  # noqa: E402
 from gis.export.layers import PlanLayers  # noqa: E402
-from gis.export.placement import Placer, marker_boxes, polygon_candidates  # noqa: E402
+from gis.export.placement import (  # noqa: E402
+    Placer,
+    figure_renderer,
+    marker_boxes,
+    polygon_candidates,
+)
 from gis.export.printmap_parts import (  # noqa: E402
     HALO,
     MM_PER_INCH,
@@ -106,7 +111,7 @@ def _draw_map(fig: Figure, pl: PlanLayers, lang: str) -> int:
     for spine in ax.spines.values():
         spine.set_linewidth(1.0)
 
-    renderer = fig.canvas.get_renderer()
+    renderer = figure_renderer(fig)
     placer = Placer(ax, renderer)
     for coll in markers:
         placer.add_obstacles(marker_boxes(ax, coll, renderer))
@@ -151,7 +156,7 @@ def _legend(fig: Figure, pl: PlanLayers, lang: str, top_mm: float) -> float:
                          title_fontproperties={"weight": "bold", "size": 8}, fontsize=7.5,
                          frameon=False, alignment="left", handlelength=2.4, borderaxespad=0,
                          borderpad=0.2, labelspacing=0.45)
-        bb = leg.get_window_extent(fig.canvas.get_renderer()).transformed(
+        bb = leg.get_window_extent(figure_renderer(fig)).transformed(
             fig.dpi_scale_trans.inverted())
         y -= bb.height * MM_PER_INCH + 2.5
     return y
