@@ -58,12 +58,16 @@ def marker_boxes(ax: Axes, coll: PathCollection, renderer: RendererBase) -> list
 
 
 def point_candidates(x: float, y: float, gap_pt: float) -> list[Candidate]:
-    """Return the eight positions around a point, ``gap_pt`` points away, nearest corners first."""
+    """Return sixteen positions around a point, eight at ``gap_pt`` points, corners first.
+
+    The other eight are twice as far, for crowded places.
+    """
     out = []
-    for ux, uy in OFFSETS_PT:
-        ha: HAlign = "left" if ux > 0 else "right" if ux < 0 else "center"
-        va: VAlign = "bottom" if uy > 0 else "top" if uy < 0 else "center"
-        out.append(Candidate(x, y, ux * gap_pt, uy * gap_pt, ha, va))
+    for gap in (gap_pt, 2 * gap_pt):
+        for ux, uy in OFFSETS_PT:
+            ha: HAlign = "left" if ux > 0 else "right" if ux < 0 else "center"
+            va: VAlign = "bottom" if uy > 0 else "top" if uy < 0 else "center"
+            out.append(Candidate(x, y, ux * gap, uy * gap, ha, va))
     return out
 
 
@@ -104,7 +108,7 @@ class Placer:
         Clearance kept around every box.
     """
 
-    def __init__(self, ax: Axes, renderer: RendererBase, pad_px: float = 1.5) -> None:
+    def __init__(self, ax: Axes, renderer: RendererBase, pad_px: float = 3.0) -> None:
         self.ax = ax
         self.renderer = renderer
         self.pad = pad_px
