@@ -182,8 +182,11 @@ def _site_rows(pl: PlanLayers, code: str, lang: str) -> pd.DataFrame:
     default = float(budget.median()) if len(budget) else None
     s["budget_db"] = [budget.get(c, default) for c in s["code"]]
     order = {"pop": 0, "hub": 1, "access": 2}
+    kinds = {"kecamatan_office": 0, "opd": 1, "village_office": 2, "school": 3}
     s["_o"] = s["plan_role"].map(order).fillna(3)
-    return s.sort_values(["_o", "name"])
+    s["_k"] = s["kind"].map(kinds).fillna(4)
+    s["_n"] = [md.short_name(n) for n in s["name"]]
+    return s.sort_values(["_o", "_k", "_n"])
 
 
 def _kec_map(fig: Figure, pl: PlanLayers, L: dict[str, gpd.GeoDataFrame], code: str,

@@ -193,7 +193,11 @@ def label_kecamatan(placer: Placer, kecamatan: gpd.GeoDataFrame, *, fontsize: fl
 def label_hubs(placer: Placer, hubs: gpd.GeoDataFrame, lang: str, *, fontsize: float,
                gap_pt: float) -> None:
     """Label the core POP and each hub beside its marker where there is room."""
+    x0, x1 = placer.ax.get_xlim()
+    y0, y1 = placer.ax.get_ylim()
     for h in hubs.sort_values("role", key=lambda r: r != "pop").itertuples():
+        if not (x0 < h.geometry.x < x1 and y0 < h.geometry.y < y1):
+            continue  # off this map: no label hanging outside the frame
         pop = h.role == "pop"
         text = f"POP · {short_name(h.name)}" if pop else short_name(h.name)
         placer.place(text, point_candidates(h.geometry.x, h.geometry.y,
