@@ -216,7 +216,12 @@ def _swap_in(pairs: list[tuple[Path, Path]], work: Path) -> None:
         for i, (_, t) in enumerate(pairs):
             if os.path.lexists(t):
                 keep = backup / str(i)
-                os.link(t, keep) if not t.is_symlink() else shutil.copy2(t, keep)
+                try:
+                    if t.is_symlink():
+                        raise OSError(errno.EPERM, "a link is copied")
+                    os.link(t, keep)  # cheap: the previous file stays whole under a 2nd name
+                except OSError:
+                    shutil.copy2(t, keep)
                 saved.append((keep, t))
         for tmp, t in pairs:
             os.replace(tmp, t)
