@@ -1,4 +1,4 @@
-"""Exports of a plan: GeoPackage, GeoJSON, KML, CSV tables, the A3 map (PNG, PDF)."""
+"""Exports of a plan: GeoPackage, GeoJSON, KML/KMZ, CSV tables, the A3 map (PNG, PDF), the atlas."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
@@ -16,25 +17,26 @@ from gis.export import ExportFormat, Lang
 
 router = APIRouter(tags=["exports"])
 
-
-
-
-
-
 MEDIA = {"gpkg": "application/geopackage+sqlite3", "kml": "application/vnd.google-earth.kml+xml",
-         "png": "image/png", "pdf": "application/pdf", "zip": "application/zip"}
+         "kmz": "application/vnd.google-earth.kmz", "png": "image/png",
+         "pdf": "application/pdf", "atlas": "application/pdf", "zip": "application/zip"}
+SUFFIX = {"atlas": "pdf"}
 
 
 @router.get("/plans/{plan_id}/exports/{fmt}", summary="Export a plan",
             response_class=FileResponse,
             responses={200: {"content": {v: {} for v in MEDIA.values()},
                              "description": "The file (GeoJSON and CSV come zipped)."}})
-def export(plan_id: Id, fmt: ExportFormat, engine: Store, _: Viewer, lang: Lang = Lang.id
-           ) -> FileResponse:
+def export(plan_id: Id, fmt: ExportFormat, engine: Store, _: Viewer, lang: Lang = Lang.id,
+           kecamatan: Annotated[str | None, Query(
+               description="atlas only: that kecamatan's page alone (name or code)",
+               max_length=64)] = None) -> FileResponse:
     """Export a plan as `fonet export` does.
 
     GeoJSON (one file per layer) and CSV (bill of materials and coverage) come as a ZIP
-    archive.
+    archive; `kmz` is KML zipped for Google Earth; `atlas` is one PDF: the A3 map, a table
+    of contents, the ring schematic and a page per kecamatan (or, with `kecamatan`, that
+    kecamatan's page). An unknown kecamatan is a 4xx problem.
     """
     from gis.export import export_plan
 
@@ -45,15 +47,18 @@ def export(plan_id: Id, fmt: ExportFormat, engine: Store, _: Viewer, lang: Lang 
         if fmt in (ExportFormat.geojson, ExportFormat.csv):
             out = folder / stem
             out.mkdir()
-            result = export_plan(engine, plan_id, fmt.value, out, lang=lang.value)
+            result = export_plan(engine, plan_id, fmt.value, out, lang=lang.value,
+                                 kecamatan=kecamatan)
             archive = folder / f"{stem}-{fmt.value}.zip"
             with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
                 for f in result["files"]:
                     z.write(f, Path(f).name)
             return FileResponse(archive, media_type=MEDIA["zip"], filename=archive.name,
                                 background=cleanup)
-        out = folder / f"{stem}.{fmt.value}"
-        export_plan(engine, plan_id, fmt.value, out, lang=lang.value)
+        suffix = SUFFIX.get(fmt.value, fmt.value)
+        name = f"{stem}-atlas" if fmt == ExportFormat.atlas else stem
+        out = folder / f"{name}.{suffix}"
+        export_plan(engine, plan_id, fmt.value, out, lang=lang.value, kecamatan=kecamatan)
         return FileResponse(out, media_type=MEDIA[fmt.value], filename=out.name,
                             background=cleanup)
     except BaseException:

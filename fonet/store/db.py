@@ -50,15 +50,17 @@ def make_engine(url: str) -> Engine:
     Returns
     -------
     Engine
-        The engine; the folder of an SQLite file is created if missing, and a new file is
-        created with mode 0600 (SQLite gives its WAL and shared-memory files the mode of the
-        database file), whatever the umask: the store holds sealed credentials and tokens.
+        The engine. An SQLite file is created on the first connection, not before (so a
+        command that fails before touching the store leaves nothing behind), with mode 0600
+        whatever the umask (SQLite gives its WAL and shared-memory files the mode of the
+        database file): the store holds sealed credentials and tokens.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            create_private(Path(parsed.database).expanduser())
         engine = create_engine(url)
+        if parsed.database and parsed.database != ":memory:":
+            path = Path(parsed.database).expanduser()
+            event.listen(engine, "do_connect", lambda *_: create_private(path))
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -10,14 +10,22 @@ format     ``out``
 gpkg       one ``.gpkg`` file, every layer, QGIS styles in ``layer_styles``
 geojson    a folder: ``<layer>.geojson`` (RFC 7946) and ``<layer>.qml`` per layer
 kml        one ``.kml`` file for Google Earth
+kmz        the same, zipped with its icons (``.kmz``)
 csv        ``<out>_bom.csv`` and ``<out>_coverage.csv``, or ``bom.csv`` and
            ``coverage.csv`` inside ``out`` when it is a folder (see :mod:`.tables`)
 png, pdf   the A3 landscape map
+atlas      a ``.pdf``: the A3 map, a table of contents, the ring schematic and one page
+           per kecamatan (or, with ``kecamatan``, that kecamatan's page alone)
 =========  ==========================================================================
+
+``out`` is checked before any work (:func:`gis.export.files.check_target`): an extension that
+contradicts the format, an output that exists and is not a regular file, or a parent that is
+not a folder is an :class:`~fonet.errors.InputError`, and nothing is written.
 """
 
 from __future__ import annotations
 
+import errno
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +34,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from fonet.errors import InputError
+from gis.export.files import check_target
 from gis.export.labels import check_lang
 
 
@@ -35,9 +44,11 @@ class ExportFormat(StrEnum):
     gpkg = "gpkg"
     geojson = "geojson"
     kml = "kml"
+    kmz = "kmz"
     csv = "csv"
     png = "png"
     pdf = "pdf"
+    atlas = "atlas"
 
 
 class Lang(StrEnum):
@@ -51,7 +62,7 @@ FORMATS = tuple(f.value for f in ExportFormat)
 
 
 def export_plan(engine: Engine, plan_id: int | None, fmt: str, out: Path | str, *,
-                lang: str = "id") -> dict[str, Any]:
+                lang: str = "id", kecamatan: str | None = None) -> dict[str, Any]:
     """Export a stored plan.
 
     Parameters
@@ -66,6 +77,8 @@ def export_plan(engine: Engine, plan_id: int | None, fmt: str, out: Path | str, 
         Output file, folder or prefix (see the module doc).
     lang
         ``id`` (Indonesian, the default) or ``en`` for labels, legends and the print.
+    kecamatan
+        ``atlas`` only: the name or code of one kecamatan, whose page alone is written.
 
     Returns
     -------
@@ -78,16 +91,34 @@ def export_plan(engine: Engine, plan_id: int | None, fmt: str, out: Path | str, 
     fonet.errors.NotFoundError
         No plan has ``plan_id``.
     fonet.errors.InputError
-        Unknown format or language, or ``out`` unusable for the format.
+        Unknown format, language or kecamatan, or ``out`` unusable for the format; a folder
+        that cannot be written.
     """
     t0 = time.perf_counter()
     if fmt not in FORMATS:
         raise InputError("--format", f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     check_lang(lang)
+    if kecamatan is not None and fmt != "atlas":
+        raise InputError("--kecamatan", f"only --format atlas writes a single kecamatan page, "
+                                        f"not --format {fmt}")
     out = Path(out).expanduser()
+    check_target(out, fmt)
     from gis.export.layers import load_layers
 
     pl = load_layers(engine, plan_id)
+    try:
+        files = _write(pl, fmt, out, lang, kecamatan)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR):
+            raise InputError("--out", f"cannot write {exc.filename or out}: "
+                                      f"{exc.strerror}") from None
+        raise
+    return {"plan_id": pl.plan_id, "format": fmt, "files": [str(f) for f in files],
+            "layers": {k: len(v) for k, v in pl.layers.items()},
+            "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _write(pl: Any, fmt: str, out: Path, lang: str, kecamatan: str | None) -> list[Path]:
     if fmt == "gpkg":
         from gis.export.gpkg import write_gpkg
 
@@ -96,18 +127,20 @@ def export_plan(engine: Engine, plan_id: int | None, fmt: str, out: Path | str, 
         from gis.export.gpkg import write_geojson
 
         files = write_geojson(pl, out, lang=lang)
-    elif fmt == "kml":
+    elif fmt in ("kml", "kmz"):
         from gis.export.kml import write_kml
 
-        files = write_kml(pl, out, lang=lang)
+        files = write_kml(pl, out, lang=lang, kmz=fmt == "kmz")
     elif fmt == "csv":
         from gis.export.tables import write_csv
 
         files = write_csv(pl, out, lang=lang)
+    elif fmt == "atlas":
+        from gis.export.atlas import write_atlas
+
+        files = write_atlas(pl, out, lang=lang, kecamatan=kecamatan)
     else:
         from gis.export.printmap import write_map
 
         files = write_map(pl, out, fmt=fmt, lang=lang)
-    return {"plan_id": pl.plan_id, "format": fmt, "files": [str(f) for f in files],
-            "layers": {k: len(v) for k, v in pl.layers.items()},
-            "seconds": round(time.perf_counter() - t0, 3)}
+    return files

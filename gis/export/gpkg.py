@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import geopandas as gpd
 import pyogrio
 
-from gis.export.files import atomic_files, output_dir
+from gis.export.files import atomic_dir, atomic_files
 from gis.export.layers import PlanLayers
 from gis.export.qml import to_qml, to_sld
 from gis.export.styles import plan_styles
@@ -85,16 +86,49 @@ def write_gpkg(pl: PlanLayers, out: Path, *, lang: str = "id") -> list[Path]:
     return [out]
 
 
+DECIMALS = (("_km2", 4), ("_km", 4), ("_m", 1), ("_db", 2), ("_dbm", 2), ("_idr", 0),
+            ("_pct", 1))
+"""Decimals kept per unit suffix: 0.1 m for lengths (0.0001 km), 0.01 dB, whole rupiah."""
+COORDINATE_DECIMALS = 7
+"""Decimals of a degree kept in GeoJSON: 7 decimals is about 1 cm, finer than any survey here."""
+
+
+def rounded(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Round the measures of ``gdf`` to what they mean (see :data:`DECIMALS`).
+
+    Columns are recognised by their unit suffix (``length_m``, ``area_km2``, ``loss_1550_db``,
+    ``cost_idr``, ``coverage_pct``); ``km_summary`` is in kilometres.
+    """
+    out = gdf.copy()
+    for col in out.columns:
+        if col == out.geometry.name or out[col].dtype.kind != "f":
+            continue
+        name = "x_km" if col == "km_summary" else col
+        for suffix, digits in DECIMALS:
+            if name.endswith(suffix):
+                out[col] = out[col].round(digits)
+                break
+    return out
+
+
+def geojson_names(pl: PlanLayers) -> list[str]:
+    """Return the file names a GeoJSON export of ``pl`` writes: ``<layer>.geojson`` and ``.qml``."""
+    return [f"{n}{ext}" for ext in (".geojson", ".qml") for n in pl.layers]
+
+
 def write_geojson(pl: PlanLayers, out: Path, *, lang: str = "id") -> list[Path]:
     """Write one RFC 7946 GeoJSON file per layer (plus its QGIS ``.qml`` style) into ``out``.
+
+    Coordinates keep 7 decimals of a degree and measures their meaningful precision (0.1 m,
+    0.01 dB: :func:`rounded`).
 
     Parameters
     ----------
     pl
         The plan's layers.
     out
-        A folder (created if missing); ``<layer>.geojson`` and ``<layer>.qml`` files in it
-        are replaced atomically, other files are left alone.
+        A folder, written whole: the files are made in a temporary folder beside it, which
+        then replaces it. An existing ``out`` may hold only a previous GeoJSON export.
     lang
         Language of the legend labels in the ``.qml`` styles.
 
@@ -103,14 +137,15 @@ def write_geojson(pl: PlanLayers, out: Path, *, lang: str = "id") -> list[Path]:
     list of Path
         The GeoJSON files written.
     """
-    out = output_dir(out)
     styles = plan_styles(pl, lang)
     names = list(pl.layers)
-    targets = [out / f"{n}.geojson" for n in names] + [out / f"{n}.qml" for n in names]
-    with atomic_files(targets) as temps:
-        for name, tmp in zip(names, temps, strict=False):
-            pyogrio.write_dataframe(pl.layers[name], tmp, layer=name, driver="GeoJSON",
-                                    layer_options={"RFC7946": "YES", "WRITE_NAME": "NO"})
-        for name, tmp in zip(names, temps[len(names):], strict=True):
-            tmp.write_text(to_qml(styles[name]), encoding="utf-8")
-    return targets[:len(names)]
+    with atomic_dir(out, owned=geojson_names(pl)) as tmp:
+        for name in names:
+            pyogrio.write_dataframe(rounded(pl.layers[name]), tmp / f"{name}.geojson",
+                                    layer=name, driver="GeoJSON",
+                                    layer_options={"RFC7946": "YES", "WRITE_NAME": "NO",
+                                                   "COORDINATE_PRECISION":
+                                                       str(COORDINATE_DECIMALS)})
+        for name in names:
+            (tmp / f"{name}.qml").write_text(to_qml(styles[name]), encoding="utf-8")
+    return [out / f"{n}.geojson" for n in names]

@@ -7,6 +7,8 @@ English (``en``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fonet.coverage import STATUSES as COVERAGE_STATUSES
 from fonet.errors import InputError
 
@@ -18,10 +20,15 @@ planned, or absent from the plan."""
 
 STATUS_COLORS = {"built": "#4dac26", "planned": "#fee391", "not_covered": "#f1a7a7"}
 STATUS_EDGE = "#8c8c8c"
-BACKBONE_COLOR = "#c0392b"
-ACCESS_COLOR = "#1f4e9c"
-POP_COLOR = "#7b1fa2"
-HUB_COLOR = "#c0392b"
+# Ring, hub, POP and access colours stay apart for readers with deutan, protan or tritan colour
+# vision (tests/gis/test_palette.py simulates them with colorspacious): the rings take the
+# Okabe-Ito colours (see styles.RING_COLORS), the core POP is a black star, a hub a white
+# square outlined in black, access cables indigo.
+BACKBONE_COLOR = "#d55e00"
+ACCESS_COLOR = "#332288"
+POP_COLOR = "#000000"
+HUB_COLOR = "#ffffff"
+HUB_EDGE = "#000000"
 OFFICE_COLOR = "#222222"
 KECAMATAN_EDGE = "#4d4d4d"
 BOUNDARY_EDGE = "#000000"
@@ -29,8 +36,12 @@ BOUNDARY_EDGE = "#000000"
 _TEXT: dict[str, dict[str, str]] = {
     "title": {"id": "Rencana Jaringan Serat Optik Kabupaten Mojokerto",
               "en": "Fibre-Optic Network Plan, Mojokerto Regency"},
-    "subtitle": {"id": "Rencana induk konektivitas kantor desa, kecamatan dan OPD",
-                 "en": "Masterplan for connecting village, kecamatan and OPD offices"},
+    "subtitle_offices": {"id": "Rencana induk serat optik ke {n} kantor desa/kelurahan dan "
+                                 "kecamatan",
+                         "en": "Fibre masterplan for {n} village and kecamatan offices"},
+    "subtitle_opd": {"id": "{n} kantor OPD", "en": "{n} OPD offices"},
+    "subtitle_schools": {"id": "{n} sekolah", "en": "{n} schools"},
+    "and": {"id": "dan", "en": "and"},
     "built": {"id": "Terbangun", "en": "Built"},
     "planned": {"id": "Direncanakan", "en": "Planned"},
     "not_covered": {"id": "Belum terjangkau", "en": "Not covered"},
@@ -121,7 +132,79 @@ _TEXT: dict[str, dict[str, str]] = {
     "sites_folder": {"id": "Kantor dan situs", "en": "Offices and sites"},
     "access_folder": {"id": "Kabel akses", "en": "Access cables"},
     "kecamatan_folder": {"id": "Kecamatan", "en": "Kecamatan"},
+    "area_km2": {"id": "Luas (km²)", "en": "Area (km²)"},
+    "length_km": {"id": "Panjang (km)", "en": "Length (km)"},
+    "length_m": {"id": "Panjang (m)", "en": "Length (m)"},
+    "path_m": {"id": "Panjang jalur dari hub (m)", "en": "Path from hub (m)"},
+    "hubs_count": {"id": "Jumlah hub", "en": "Hubs"},
+    "cost_idr": {"id": "Biaya (Rp)", "en": "Cost (IDR)"},
+    "role": {"id": "Peran", "en": "Role"},
+    "rings_of": {"id": "Ring", "en": "Rings"},
+    "kind": {"id": "Jenis", "en": "Kind"},
+    "install_method": {"id": "Cara pemasangan", "en": "Installation"},
+    "m_aerial": {"id": "udara (tiang)", "en": "aerial (poles)"},
+    "m_underground": {"id": "tanam langsung", "en": "underground"},
+    "m_existing_duct": {"id": "duct eksisting", "en": "existing duct"},
+    "k_core_pop": {"id": "POP inti", "en": "core POP"},
+    "k_hub": {"id": "hub", "en": "hub"},
+    "k_kecamatan_office": {"id": "kantor kecamatan", "en": "kecamatan office"},
+    "k_village_office": {"id": "kantor desa/kelurahan", "en": "village office"},
+    "k_opd": {"id": "kantor OPD", "en": "OPD office"},
+    "k_school": {"id": "sekolah", "en": "school"},
+    "k_closure": {"id": "closure", "en": "closure"},
+    "k_other": {"id": "lainnya", "en": "other"},
+    "approval": {"id": "Pengesahan", "en": "Approval"},
+    "prepared_by": {"id": "Disusun oleh", "en": "Prepared by"},
+    "checked_by": {"id": "Diperiksa oleh", "en": "Checked by"},
+    "approved_by": {"id": "Disetujui oleh", "en": "Approved by"},
+    "name_sign_date": {"id": "Nama, tanda tangan, tanggal", "en": "Name, signature, date"},
+    "disclaimer_title": {"id": "Penafian", "en": "Disclaimer"},
+    "disclaimer": {
+        "id": "Peta ini adalah lampiran perencanaan, bukan gambar pelaksanaan. Lokasi kantor, "
+              "jalur kabel, panjang, redaman dan biaya adalah perkiraan dari data publik dan "
+              "wajib diverifikasi dengan survei lapangan sebelum pengadaan atau konstruksi. "
+              "Batas wilayah bukan rujukan hukum.",
+        "en": "This map is a planning annex, not a construction drawing. Office locations, "
+              "cable routes, lengths, losses and costs are estimates from public data and must "
+              "be verified by field survey before procurement or construction. Boundaries are "
+              "not a legal reference."},
+    "locator": {"id": "Peta lokasi", "en": "Location"},
+    "page_of": {"id": "Halaman {n} dari {total}", "en": "Page {n} of {total}"},
+    "contents": {"id": "Daftar isi", "en": "Contents"},
+    "atlas": {"id": "Atlas lampiran rencana induk", "en": "Masterplan annex atlas"},
+    "overview": {"id": "Peta ikhtisar A3", "en": "A3 overview map"},
+    "overview_note": {"id": "Seluruh kabupaten: cakupan, ring, hub, statistik dan tabel per "
+                            "kecamatan",
+                      "en": "The whole regency: coverage, rings, hubs, statistics and the "
+                            "table by kecamatan"},
+    "contents_note": {"id": "Halaman ini", "en": "This page"},
+    "ring_schematic": {"id": "Skema ring tulang punggung", "en": "Backbone ring schematic"},
+    "ring_schematic_note": {"id": "POP inti, hub tiap ring dan panjang setiap lompatan",
+                            "en": "The core POP, each ring's hubs and the length of every hop"},
+    "ring_note": {"id": "Skema, tidak berskala: urutan hub searah jarum jam dari POP inti; "
+                        "panjang lompatan mengikuti jalur kabel.",
+                  "en": "Schematic, not to scale: hubs clockwise from the core POP; hop lengths "
+                        "follow the cable route."},
+    "kec_note": {"id": "{v} desa/kelurahan, {s} situs terlayani, hub {h}",
+                 "en": "{v} villages, {s} sites served, hub {h}"},
+    "sites_table": {"id": "Situs terlayani", "en": "Sites served"},
+    "name": {"id": "Nama", "en": "Name"},
+    "budget": {"id": "Anggaran", "en": "Budget"},
+    "over_short": {"id": "Lebih?", "en": "Over?"},
+    "bom_title": {"id": "Daftar material (akses)", "en": "Bill of materials (access)"},
+    "item": {"id": "Uraian", "en": "Item"},
+    "cable_word": {"id": "Kabel", "en": "Cable"},
+    "amount": {"id": "Jumlah", "en": "Amount"},
+    "poles": {"id": "Tiang", "en": "Poles"},
+    "handholes": {"id": "Handhole", "en": "Handholes"},
+    "closures": {"id": "Closure sambungan", "en": "Splice closures"},
+    "terminations": {"id": "Terminasi", "en": "Terminations"},
+    "cable_cost": {"id": "Biaya kabel", "en": "Cable cost"},
+    "hardware_cost": {"id": "Biaya perangkat keras", "en": "Hardware cost"},
+    "province": {"id": "Provinsi Jawa Timur", "en": "East Java Province"},
 }
+
+INSTALL_METHODS = ("aerial", "underground", "existing_duct")
 
 
 def check_lang(lang: str) -> str:
@@ -134,6 +217,38 @@ def check_lang(lang: str) -> str:
 def text(key: str, lang: str = "id") -> str:
     """Return the label ``key`` in ``lang`` (``id`` or ``en``)."""
     return _TEXT[key][lang]
+
+
+def install_method(method: str | None, lang: str = "id") -> str:
+    """Return a span's install method in words (the stored value if it has no translation)."""
+    key = f"m_{method}"
+    return _TEXT[key][lang] if key in _TEXT else str(method or "–")
+
+
+def site_kind(kind: str | None, lang: str = "id") -> str:
+    """Return a site's kind in words (the stored value if it has no translation)."""
+    key = f"k_{kind}"
+    return _TEXT[key][lang] if key in _TEXT else str(kind or "–")
+
+
+def subtitle(pl: Any, lang: str = "id") -> str:
+    """Say what the plan connects, as its summary counts: offices, then OPD and schools if any.
+
+    Parameters
+    ----------
+    pl
+        A :class:`gis.export.layers.PlanLayers` (only its ``summary`` is read).
+    """
+    s = pl.summary
+    parts = [text("subtitle_offices", lang).format(n=number(s.offices_connected, 0, lang))]
+    if s.opd_connected:
+        parts.append(text("subtitle_opd", lang).format(n=number(s.opd_connected, 0, lang)))
+    if s.schools_connected:
+        parts.append(text("subtitle_schools", lang).format(
+            n=number(s.schools_connected, 0, lang)))
+    if len(parts) == 1:
+        return parts[0]
+    return ", ".join(parts[:-1]) + f" {text('and', lang)} " + parts[-1]
 
 
 def span_label(role: str, phase: int | None, lang: str = "id") -> str:

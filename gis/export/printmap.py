@@ -20,22 +20,31 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from shapely.geometry import Polygon as ShapelyPolygon  # noqa: E402
-from shapely.ops import polylabel  # noqa: E402
 
 from fonet.geo import UTM49S  # noqa: E402
 from gis.export import labels as lb  # noqa: E402
+from gis.export import mapdraw as md  # noqa: E402
 from gis.export.files import atomic_files  # noqa: E402
 from gis.export.layers import PlanLayers  # noqa: E402
+from gis.export.placement import (  # noqa: E402
+    Placer,
+    figure_renderer,
+    marker_boxes,
+    polygon_candidates,
+)
 from gis.export.printmap_parts import (  # noqa: E402
     HALO,
     MM_PER_INCH,
+    approval_block,
+    disclaimer,
     graticule,
+    locator_inset,
     nice_length_m,
     nice_scale,
     north_arrow,
     scale_bar,
 )
-from gis.export.styles import ROLE_SYMBOLS, plan_styles  # noqa: E402
+from gis.export.styles import plan_styles  # noqa: E402
 from gis.export.tables import coverage_rows  # noqa: E402
 
 A3_MM = (420.0, 297.0)
@@ -70,67 +79,49 @@ def _draw_map(fig: Figure, pl: PlanLayers, lang: str) -> int:
     ax.set_aspect("equal")
     ax.set_facecolor("#f3f3f3")
 
-    lw = lambda mm: mm * PT_PER_MM  # noqa: E731
-    villages = L["villages"]
-    for status in lb.STATUSES:
-        part = villages[villages["status"] == status]
-        if len(part):
-            part.plot(ax=ax, color=lb.STATUS_COLORS[status], edgecolor="#a0a0a0",
-                      linewidth=0.25, zorder=2)
+    md.draw_villages(ax, L["villages"])
     boundary = L["boundary"].geometry.iloc[0]
+    kota_labels = []
     for hole in getattr(boundary, "interiors", []):
         poly = ShapelyPolygon(hole)
         ax.fill(*poly.exterior.xy, facecolor="#e0e0e0", edgecolor="#9e9e9e", hatch="////",
                 linewidth=0.3, zorder=2)
-        p = poly.representative_point()
-        ax.text(p.x, p.y, t("kota"), ha="center", va="center", fontsize=5.5, style="italic",
-                color="#555555", zorder=25, path_effects=HALO)
-    L["kecamatan"].boundary.plot(ax=ax, color=lb.KECAMATAN_EDGE, linewidth=lw(0.35),
-                                 linestyle=(0, (4, 1.5)), zorder=4)
-    L["boundary"].boundary.plot(ax=ax, color=lb.BOUNDARY_EDGE, linewidth=lw(0.7), zorder=5)
-    spans = L["spans"]
-    for c in styles["spans"].categories:
-        part = spans[spans["category"] == c.value]
-        if len(part) and c.value.startswith("access"):
-            width = (part["cable_size"].fillna(12).astype(float) / 12) ** 0.5 * lw(0.25)
-            part.plot(ax=ax, color=c.symbol.color, linewidth=width, zorder=7, capstyle="round")
-    rings = L["rings"]
-    for c in styles["rings"].categories:
-        part = rings[rings["ring"].astype(str) == c.value]
-        part.plot(ax=ax, color=c.symbol.color, linewidth=lw(0.9), zorder=9, capstyle="round")
+        kota_labels.append(poly)
+    md.draw_borders(ax, L["kecamatan"], L["boundary"])
+    md.draw_access(ax, L["spans"], styles, width_mm=0.25)
+    md.draw_rings(ax, L["rings"], styles, width_mm=0.9)
     sites = L["sites"]
     acc = sites[(sites["plan_role"] == "access") & (sites["status"] != "not_covered")]
     ax.scatter(acc.geometry.x, acc.geometry.y, s=5, c=lb.OFFICE_COLOR, edgecolors="white",
                linewidths=0.3, zorder=11)
-    for role, marker, size in (("hub", "s", 30), ("pop", "*", 190)):
-        sym = ROLE_SYMBOLS[role]
-        h = L["hubs"][L["hubs"]["role"] == role]
-        ax.scatter(h.geometry.x, h.geometry.y, s=size, marker=marker, c=sym.color,
-                   edgecolors="white", linewidths=0.7, zorder=27)
-    pop = L["hubs"][L["hubs"]["role"] == "pop"]
-    for p in pop.itertuples():
-        ax.annotate(f"POP · {p.name}", (p.geometry.x, p.geometry.y), xytext=(-6, 6),
-                    textcoords="offset points", fontsize=6.5, fontweight="bold", ha="right",
-                    color=lb.POP_COLOR, zorder=26, path_effects=HALO)
-    for k in L["kecamatan"].itertuples():
-        geom = max(getattr(k.geometry, "geoms", [k.geometry]), key=lambda g: g.area)
-        p = polylabel(geom, tolerance=50)
-        ax.text(p.x, p.y, k.name.upper(), ha="center", va="center", fontsize=7.5,
-                fontweight="bold", color="#2b2b2b", zorder=24, path_effects=HALO)
+    markers = md.draw_hubs(ax, L["hubs"], hub_size=30, pop_size=190)
 
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     bar = nice_length_m((x1 - x0) * 0.3)
     scale_bar(ax, x0 + (x1 - x0) * 0.05, y0 + (y1 - y0) * 0.03, bar, lang)
-    ax.text(x0 + (x1 - x0) * 0.05, y0 + (y1 - y0) * 0.015 + bar * 0.06 + (y1 - y0) * 0.035,
-            f"{t('scale')} 1:{lb.number(scale, 0, lang)}", fontsize=8, fontweight="bold",
-            zorder=30, path_effects=HALO)
+    scale_text = ax.text(x0 + (x1 - x0) * 0.05,
+                         y0 + (y1 - y0) * 0.015 + bar * 0.06 + (y1 - y0) * 0.035,
+                         f"{t('scale')} 1:{lb.number(scale, 0, lang)}", fontsize=8,
+                         fontweight="bold", zorder=30, path_effects=HALO)
     north_arrow(ax, x1 - (x1 - x0) * 0.08, y1 - (y1 - y0) * 0.05, (y1 - y0) * 0.06, lang)
     graticule(ax, UTM49S, lang)
     ax.set_xlabel("")
     ax.set_ylabel("")
     for spine in ax.spines.values():
         spine.set_linewidth(1.0)
+
+    renderer = figure_renderer(fig)
+    placer = Placer(ax, renderer)
+    for coll in markers:
+        placer.add_obstacles(marker_boxes(ax, coll, renderer))
+    placer.add_artist_obstacle(scale_text)
+    for poly in kota_labels:
+        placer.place(t("kota"), polygon_candidates(poly), required=True, fontsize=5.5,
+                     style="italic", color="#555555", zorder=25, path_effects=HALO,
+                     gid="kota-label")
+    md.label_kecamatan(placer, L["kecamatan"], fontsize=7.5)
+    md.label_hubs(placer, L["hubs"], lang, fontsize=5.5, gap_pt=4.5)
     return scale
 
 
@@ -149,12 +140,12 @@ def _legend(fig: Figure, pl: PlanLayers, lang: str, top_mm: float) -> float:
             if c.value.startswith("access")]
     net += [Line2D([], [], ls="", marker="*", ms=12, color=lb.POP_COLOR, mec="white",
                    label=t("pop")),
-            Line2D([], [], ls="", marker="s", ms=6, color=lb.HUB_COLOR, mec="white",
-                   label=t("hub")),
+            Line2D([], [], ls="", marker="s", ms=5.5, color=lb.HUB_COLOR, mec=lb.HUB_EDGE,
+                   mew=0.8, label=t("hub")),
             Line2D([], [], ls="", marker="o", ms=3.5, color=lb.OFFICE_COLOR, mec="white",
                    label=t("access_site"))]
     bounds = [Line2D([], [], color=lb.BOUNDARY_EDGE, lw=0.7 * PT_PER_MM, label=t("boundary")),
-              Line2D([], [], color=lb.KECAMATAN_EDGE, lw=0.35 * PT_PER_MM, ls=(0, (4, 1.5)),
+              Line2D([], [], color=lb.KECAMATAN_EDGE, lw=0.35 * PT_PER_MM, ls=md.KEC_DASH,
                      label=t("kecamatan_border")),
               Patch(facecolor="white", edgecolor="#a0a0a0", lw=0.5, label=t("village_border")),
               Patch(facecolor="#e0e0e0", edgecolor="#9e9e9e", hatch="////", label=t("kota"))]
@@ -165,7 +156,7 @@ def _legend(fig: Figure, pl: PlanLayers, lang: str, top_mm: float) -> float:
                          title_fontproperties={"weight": "bold", "size": 8}, fontsize=7.5,
                          frameon=False, alignment="left", handlelength=2.4, borderaxespad=0,
                          borderpad=0.2, labelspacing=0.45)
-        bb = leg.get_window_extent().transformed(  # drawn by the figure's own renderer
+        bb = leg.get_window_extent(figure_renderer(fig)).transformed(
             fig.dpi_scale_trans.inverted())
         y -= bb.height * MM_PER_INCH + 2.5
     return y
@@ -296,7 +287,9 @@ def _notes(fig: Figure, pl: PlanLayers, lang: str, left_mm: float, top_mm: float
 def _footer(fig: Figure, pl: PlanLayers, lang: str, scale: int) -> None:
     t = lambda key: lb.text(key, lang)  # noqa: E731
     W, H = A3_MM
-    src = [t("src_boundaries"), t("src_schools")]
+    src = [t("src_boundaries")]
+    if pl.summary.schools_connected:
+        src.append(t("src_schools"))
     if "road" in pl.edge_kinds:
         src.append(t("src_roads"))
     if "corridor" in pl.edge_kinds:
@@ -306,8 +299,10 @@ def _footer(fig: Figure, pl: PlanLayers, lang: str, scale: int) -> None:
     fig.text(PANEL_X_MM / W, y / H, t("sources"), fontsize=8.5, fontweight="bold", va="top")
     y -= 4.5
     for line in src:
-        fig.text(PANEL_X_MM / W, y / H, "· " + line, fontsize=6.3, va="top", wrap=True)
-        y -= 3.4
+        wrapped = textwrap.wrap("· " + line, width=74, subsequent_indent="  ")
+        fig.text(PANEL_X_MM / W, y / H, "\n".join(wrapped), fontsize=6.3, va="top",
+                 linespacing=1.25)
+        y -= 2.75 * len(wrapped) + 0.7
     made = pl.created_at.date().isoformat() if pl.created_at else "–"
     y -= 1.5
     for line in (t("projection"),
@@ -320,6 +315,11 @@ def _footer(fig: Figure, pl: PlanLayers, lang: str, scale: int) -> None:
 
 def render_map(pl: PlanLayers, lang: str = "id") -> Figure:
     """Draw the plan on an A3 landscape figure and return it."""
+    with matplotlib.rc_context(md.PDF_RC):
+        return _render_map(pl, lang)
+
+
+def _render_map(pl: PlanLayers, lang: str) -> Figure:
     t = lambda key: lb.text(key, lang)  # noqa: E731
     W, H = A3_MM
     fig = plt.figure(figsize=(W / MM_PER_INCH, H / MM_PER_INCH))
@@ -330,7 +330,7 @@ def render_map(pl: PlanLayers, lang: str = "id") -> Figure:
     scale = _draw_map(fig, pl, lang)
     fig.text(PANEL_X_MM / W, (H - 15) / H, t("title"), fontsize=17, fontweight="bold",
              va="top", wrap=True)
-    fig.text(PANEL_X_MM / W, (H - 24) / H, t("subtitle"), fontsize=9.5, va="top",
+    fig.text(PANEL_X_MM / W, (H - 24) / H, lb.subtitle(pl, lang), fontsize=9.5, va="top",
              color="#333333")
     fig.add_artist(Line2D([PANEL_X_MM / W, (W - 14) / W], [(H - 30) / H] * 2, lw=0.8,
                           color="black"))
@@ -340,7 +340,19 @@ def render_map(pl: PlanLayers, lang: str = "id") -> Figure:
     y = _kec_table(fig, pl, lang, TABLE_X_MM, H - 35)
     _notes(fig, pl, lang, TABLE_X_MM, y - 4)
     _footer(fig, pl, lang, scale)
+    _furniture(fig, pl, lang)
     return fig
+
+
+def _furniture(fig: Figure, pl: PlanLayers, lang: str) -> None:
+    """Locator inset, disclaimer and approval block in the lower right of the panel."""
+    W, H = A3_MM
+    b = pl.layers["boundary"]
+    if len(b):
+        locator_inset(fig, (TABLE_X_MM / W, 62 / H, 106 / W, 42 / H), b.geometry.iloc[0],
+                      str(b["name"].iloc[0]), lang)
+    disclaimer(fig, TABLE_X_MM, 53, 92, A3_MM, lang)
+    approval_block(fig, TABLE_X_MM, 14.5, 106, 15, A3_MM, lang)
 
 
 def write_map(pl: PlanLayers, out: Path, *, fmt: str = "pdf", lang: str = "id",
@@ -354,7 +366,7 @@ def write_map(pl: PlanLayers, out: Path, *, fmt: str = "pdf", lang: str = "id",
     """
     fig = render_map(pl, lang)
     try:
-        with atomic_files([out]) as (tmp,):
+        with atomic_files([out]) as (tmp,), matplotlib.rc_context(md.PDF_RC):
             meta = ({"Title": lb.text("title", lang), "Creator": "fonet"} if fmt == "pdf"
                     else {"Title": lb.text("title", lang), "Software": "fonet"})
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta)

@@ -1,16 +1,25 @@
-"""Map furniture for the printed plan: scale, scale bar, north arrow and graticule.
+"""Map furniture for the printed plan: scale bar, north arrow, graticule, inset, approval block.
+
+Also the disclaimer.
 
 Everything is measured in the map's own metres (UTM 49S), never in degrees.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import textwrap
+from importlib import resources
+from typing import Any
 
 import matplotlib.patheffects as pe
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import Polygon, Rectangle
 from pyproj import Transformer
+from shapely.geometry import MultiPolygon, shape
+from shapely.geometry.base import BaseGeometry
 
 from gis.export import labels as lb
 
@@ -39,7 +48,8 @@ def nice_length_m(max_m: float) -> float:
 
 
 def _km(m: float, lang: str) -> str:
-    return lb.number(m / 1000, 1 if m % 1000 else 0, lang)
+    digits = 0 if m % 1000 == 0 else 1 if m % 100 == 0 else 2
+    return lb.number(m / 1000, digits, lang)
 
 
 def scale_bar(ax: Axes, x0: float, y0: float, length_m: float, lang: str, *,
@@ -110,3 +120,88 @@ def graticule(ax: Axes, crs: str, lang: str, step_deg: float = 5 / 60) -> None:
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
 
+
+
+def _locator_shapes() -> list[dict[str, Any]]:
+    """East Java and the regency, simplified, shipped beside this module (MIT source)."""
+    raw = resources.files("gis.export").joinpath("jatim_outline.json").read_text("utf-8")
+    return json.loads(raw)["features"]
+
+
+def locator_inset(fig: Figure, rect: tuple[float, float, float, float],
+                  regency: BaseGeometry, name: str, lang: str) -> Axes:
+    """Draw East Java with the regency filled, in ``rect`` (figure fractions l, b, w, h).
+
+    Parameters
+    ----------
+    fig
+        The sheet.
+    rect
+        Where the inset goes, in figure fractions.
+    regency
+        The regency in lon/lat (the plan's own boundary, so the inset matches the map).
+    name
+        The regency's name, pointed at.
+    lang
+        Language of the caption.
+    """
+    ax = fig.add_axes(rect)
+    feats = _locator_shapes()
+    province = shape(next(f for f in feats if f["properties"]["level"] == "province")["geometry"])
+    for part in getattr(province, "geoms", [province]):
+        ax.fill(*part.exterior.xy, facecolor="#e6e6e6", edgecolor="#555555", linewidth=0.5,
+                zorder=1)
+    for part in getattr(regency, "geoms", [regency]):
+        ax.fill(*part.exterior.xy, facecolor="#d55e00", edgecolor="black", linewidth=0.6,
+                zorder=3, gid="locator-regency")
+    # frame the mainland and Madura; small far islands (Bawean, Kangean) fall outside
+    parts = list(getattr(province, "geoms", [province]))
+    big = max(p.area for p in parts)
+    minx, miny, maxx, maxy = MultiPolygon([p for p in parts if p.area >= 0.05 * big]).bounds
+    ax.set_xlim(minx - 0.1, maxx + 0.1)
+    ax.set_ylim(miny - 0.1, maxy + 0.1)
+    ax.set_aspect(1 / math.cos(math.radians((miny + maxy) / 2)), adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_facecolor("#f4f8fb")
+    c = regency.centroid
+    ax.annotate(name, (c.x, c.y), xytext=(14, 16),
+                textcoords="offset points", fontsize=6.5, fontweight="bold",
+                arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "black"}, zorder=5,
+                path_effects=HALO)
+    ax.text(0.02, 0.04, lb.text("province", lang), transform=ax.transAxes, fontsize=6.5,
+            style="italic", color="#333333")
+    ax.set_title(lb.text("locator", lang), fontsize=8, fontweight="bold", loc="left", pad=3)
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.6)
+    return ax
+
+
+def approval_block(fig: Figure, left_mm: float, bottom_mm: float, width_mm: float,
+                   height_mm: float, page_mm: tuple[float, float], lang: str) -> None:
+    """Three signature boxes: prepared, checked and approved by (name, signature, date)."""
+    W, H = page_mm
+    fig.text(left_mm / W, (bottom_mm + height_mm + 1.5) / H, lb.text("approval", lang),
+             fontsize=8.5, fontweight="bold", va="bottom")
+    roles = ("prepared_by", "checked_by", "approved_by")
+    w = width_mm / len(roles)
+    for i, role in enumerate(roles):
+        x = left_mm + i * w
+        fig.add_artist(Rectangle((x / W, bottom_mm / H), w / W, height_mm / H, fill=False,
+                                 lw=0.6, color="black", gid="approval-box"))
+        fig.text((x + 1.5) / W, (bottom_mm + height_mm - 1.5) / H, lb.text(role, lang),
+                 fontsize=6.5, fontweight="bold", va="top")
+        fig.text((x + 1.5) / W, (bottom_mm + 1.2) / H, lb.text("name_sign_date", lang),
+                 fontsize=5, va="bottom", color="#555555")
+
+
+def disclaimer(fig: Figure, left_mm: float, top_mm: float, width_chars: int,
+               page_mm: tuple[float, float], lang: str) -> float:
+    """Draw the disclaimer paragraph; return the height it took in millimetres."""
+    W, H = page_mm
+    fig.text(left_mm / W, top_mm / H, lb.text("disclaimer_title", lang), fontsize=8.5,
+             fontweight="bold", va="top")
+    lines = textwrap.wrap(lb.text("disclaimer", lang), width=width_chars)
+    fig.text(left_mm / W, (top_mm - 4.5) / H, "\n".join(lines), fontsize=6.3, va="top",
+             linespacing=1.3, style="italic", gid="disclaimer")
+    return 4.5 + 2.9 * len(lines)

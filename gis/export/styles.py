@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from gis.export import labels as lb
 from gis.export.layers import PlanLayers
 
-RING_COLORS = ("#c0392b", "#d35400", "#8e44ad", "#16a085", "#2c3e50", "#b7950b", "#7f8c8d",
-               "#a04000")
+RING_COLORS = ("#d55e00", "#56b4e9", "#cc79a7", "#009e73", "#e69f00", "#882255")
+"""Ring colours, in order: Okabe-Ito vermilion, sky blue, reddish purple, bluish green, orange,
+and Tol's wine. With the black POP, the white hub and the indigo access cables they keep a
+CAM02-UCS distance of at least 11 under simulated deutan, protan and tritan vision (at least 16
+for the first three rings); see tests/gis/test_palette.py."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def span_symbol(role: str, phase: int | None, phases: int) -> Symbol:
 ROLE_SYMBOLS = {
     "pop": Symbol("marker", lb.POP_COLOR, outline="#ffffff", width_mm=0.3, size_mm=5.5,
                   shape="star"),
-    "hub": Symbol("marker", lb.HUB_COLOR, outline="#ffffff", width_mm=0.3, size_mm=3.0,
+    "hub": Symbol("marker", lb.HUB_COLOR, outline=lb.HUB_EDGE, width_mm=0.35, size_mm=3.0,
                   shape="square"),
     "access": Symbol("marker", lb.OFFICE_COLOR, outline="#ffffff", width_mm=0.15, size_mm=1.4),
     "none": Symbol("marker", "#9e9e9e", outline=None, width_mm=0.0, size_mm=0.9),

@@ -189,7 +189,9 @@ def test_a_device_that_cannot_be_opened_never_stops_the_sweep(store: str, snmpd,
     assert by_name["good"].reachable
     assert not by_name["lost-key"].reachable
     assert "cannot be opened" in by_name["lost-key"].error
-    # Through the CLI: stored, marked and alarmed; the other device polls.
+    # Through the CLI: stored, marked and alarmed (after the FONET_UNREACHABLE_AFTER = 2 failed
+    # polls in a row that make a device unreachable); the other device polls.
+    fonet(store, "poll", "--once", "--json")
     out = json.loads(fonet(store, "poll", "--once", "--json").stdout)
     result = {d["name"]: d for d in out["devices"]}
     assert result["good"]["reachable"] and not result["lost-key"]["reachable"]

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -31,30 +32,16 @@ KML = "{http://www.opengis.net/kml/2.2}"
 
 
 @pytest.fixture(scope="module")
-def planned(regency_db_file: Path, tmp_path_factory: pytest.TempPathFactory):
-    """A copy of the regency store with one plan, shared by the module (not modified)."""
-    from fonet.planning.plan import run_plan
-    from fonet.planning.profile import load_profile
-
-    path = tmp_path_factory.mktemp("export") / "fonet.db"
-    shutil.copy(regency_db_file, path)
-    eng = make_engine(f"sqlite:///{path}")
-    with transaction(eng) as s:
-        plan_id = run_plan(s, load_profile()).plan_id
-    with eng.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    yield eng, plan_id, path
-    eng.dispose()
-
-
-@pytest.fixture(scope="module")
 def exports(planned, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """Every format exported once from the module's plan."""
     eng, plan_id, _ = planned
     out = tmp_path_factory.mktemp("out")
     targets = {"gpkg": out / "plan.gpkg", "geojson": out / "geojson", "kml": out / "plan.kml",
-               "csv": out / "masterplan", "png": out / "plan.png", "pdf": out / "plan.pdf"}
-    return {fmt: export_plan(eng, plan_id, fmt, targets[fmt]) for fmt in FORMATS}
+               "kmz": out / "plan.kmz", "csv": out / "masterplan", "png": out / "plan.png",
+               "pdf": out / "plan.pdf"}
+    # the atlas has its own module (test_atlas.py): it takes the longest
+    return {fmt: export_plan(eng, plan_id, fmt, targets[fmt]) for fmt in FORMATS
+            if fmt != "atlas"}
 
 
 @pytest.fixture(scope="module")
@@ -193,12 +180,13 @@ def test_geojson_is_one_rfc7946_file_per_layer(exports):
 
 def test_kml_has_a_folder_per_kecamatan(exports, truth):
     root = ET.parse(exports["kml"]["files"][0]).getroot()
-    kec = [f for f in root.iter(f"{KML}Folder") if (f.get("id") or "").startswith("kec-")]
+    kec = [f for f in root.iter(f"{KML}Folder")
+           if re.fullmatch(r"kec-[\d.]+", f.get("id") or "")]
     assert len(kec) == 18
     assert {f.find(f"{KML}name").text for f in kec} == truth["kec_names"]
     styles = {s.get("id") for s in root.iter(f"{KML}Style")}
     village_marks = [p for p in root.iter(f"{KML}Placemark")
-                     if (p.find(f"{KML}styleUrl").text or "").startswith("#village-")]
+                     if (p.find(f"{KML}styleUrl").text or "").startswith("#style-village-")]
     assert len(village_marks) == 304
     for p in village_marks + [p for p in root.iter(f"{KML}Placemark")]:
         assert p.find(f"{KML}styleUrl").text[1:] in styles
@@ -351,3 +339,73 @@ def test_built_fibre_makes_a_village_built(planned, tmp_path):
     others = after.drop(index=office)
     access = others[others["hub_code"] != others.index]
     assert (access["status"] == "not_covered").all()
+
+
+def test_kml_ids_are_unique_and_labels_localised(exports):
+    root = ET.parse(exports["kml"]["files"][0]).getroot()
+    ids = [el.get("id") for el in root.iter() if el.get("id")]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    text = Path(exports["kml"]["files"][0]).read_text(encoding="utf-8")
+    descriptions = [d.text or "" for d in root.iter(f"{KML}description")]
+    cells = " ".join(descriptions)
+    # Indonesian numbers: a decimal comma, thousands with a dot
+    assert re.search(r"<td>\d{1,3}(\.\d{3})*,\d{1,2}</td>", cells)
+    assert not re.search(r"<td>\d{1,3}(,\d{3})+\.\d+</td>", cells)
+    for english in (">cores<", ">role<", "aerial", ">km<", ">Rp<"):
+        assert english not in cells, english
+    assert "udara (tiang)" in text and "Panjang jalur dari hub (m)" in text
+    # raw values stay machine-readable in ExtendedData
+    values = [v.text for d in root.iter(f"{KML}Data") if d.get("name") == "length_m"
+              for v in d.iter(f"{KML}value")]
+    assert values and all(re.fullmatch(r"\d+(\.\d+)?", v) for v in values)
+
+
+def test_kml_in_english(planned, tmp_path):
+    eng, plan_id, _ = planned
+    out = tmp_path / "plan-en.kml"
+    export_plan(eng, plan_id, "kml", out, lang="en")
+    text = out.read_text(encoding="utf-8")
+    assert "aerial (poles)" in text and "Path from hub (m)" in text
+    assert "udara (tiang)" not in text
+
+
+def test_kmz_is_the_kml_zipped(exports):
+    kmz = Path(exports["kmz"]["files"][0])
+    kml = Path(exports["kml"]["files"][0])
+    with zipfile.ZipFile(kmz) as z:
+        assert z.namelist()[0] == "doc.kml"
+        root = ET.fromstring(z.read("doc.kml"))
+    assert kmz.stat().st_size < kml.stat().st_size / 4
+    marks = lambda r: len(list(r.iter(f"{KML}Placemark")))  # noqa: E731
+    assert marks(root) == marks(ET.parse(kml).getroot())
+    ogr = subprocess.run(["ogrinfo", "-ro", "-q", str(kmz)], capture_output=True, text=True)
+    assert ogr.returncode == 0, ogr.stderr
+
+
+def _decimals(value: float) -> int:
+    text = repr(value)
+    return len(text.split(".")[1]) if "." in text and "e" not in text else 0
+
+
+def test_geojson_is_rounded_to_what_it_means(exports):
+    folder = Path(exports["geojson"]["files"][0]).parent
+    spans = json.loads((folder / "spans.geojson").read_text())
+    villages = json.loads((folder / "villages.geojson").read_text())
+    coords = [c for f in spans["features"] for c in f["geometry"]["coordinates"]]
+    assert max(_decimals(v) for c in coords for v in c) <= 7
+    for f in spans["features"]:
+        assert _decimals(f["properties"]["length_m"]) <= 1
+    for f in villages["features"]:
+        p = f["properties"]
+        for key in ("path_m", "path_to_pop_m"):
+            if p[key] is not None:
+                assert _decimals(p[key]) <= 1, (key, p[key])
+        for key in ("loss_1310_db", "loss_1550_db"):
+            if p[key] is not None:
+                assert _decimals(p[key]) <= 2, (key, p[key])
+        assert _decimals(p["area_km2"]) <= 4
+    # rounding changes no length by more than 5 cm
+    gpkg = pyogrio.read_dataframe(exports["gpkg"]["files"][0], layer="spans")
+    rounded = {f["properties"]["span_id"]: f["properties"]["length_m"] for f in spans["features"]}
+    for r in gpkg.itertuples():
+        assert abs(rounded[r.span_id] - r.length_m) <= 0.05 + 1e-9
