@@ -5,6 +5,7 @@ from api.cli import (
     data_cmd,
     demo_cmd,
     export_cmd,
+    fibre_cmd,
     inventory_cmd,
     noc_cmd,
     plan_cmd,
@@ -19,6 +20,7 @@ plan_cmd.register(app)
 steiner_cmd.register(app)
 snmp_cmd.register(app)
 noc_cmd.register(app)
+fibre_cmd.register(app)
 export_cmd.register(app)
 serve_cmd.register(app)
 data_cmd.register(app)

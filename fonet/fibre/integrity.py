@@ -216,13 +216,17 @@ def _splice_problems(session: Session, cables: dict[int, FibreCable],
 class PathContext:
     """What the circuit path check reads, loaded once for many circuits."""
 
-    def __init__(self, session: Session) -> None:
-        self.splices = set()
-        for clo, a, b in session.execute(select(Splice.closure_id, Splice.a_fibre_id,
-                                                Splice.b_fibre_id)):
+    def __init__(self, session: Session, fibre_ids: set[int] | None = None) -> None:
+        q_splices = select(Splice.closure_id, Splice.a_fibre_id, Splice.b_fibre_id)
+        q_ports = select(OdfPort.odf_id, OdfPort.fibre_id)
+        if fibre_ids is not None:
+            q_splices = q_splices.where(Splice.a_fibre_id.in_(fibre_ids)
+                                        | Splice.b_fibre_id.in_(fibre_ids))
+            q_ports = q_ports.where(OdfPort.fibre_id.in_(fibre_ids))
+        self.splices: set[tuple[int, int, int]] = set()
+        for clo, a, b in session.execute(q_splices):
             self.splices |= {(clo, a, b), (clo, b, a)}
-        self.ports = {(o, f) for o, f in session.execute(select(OdfPort.odf_id,
-                                                                OdfPort.fibre_id))}
+        self.ports = {(o, f) for o, f in session.execute(q_ports)}
         self.site_odfs: dict[int, set[int]] = defaultdict(set)
         for odf_id, sid in session.execute(select(Odf.id, Odf.site_id)):
             self.site_odfs[sid].add(odf_id)
@@ -242,7 +246,7 @@ def circuit_path_problems(session: Session, circuit_id: int, ctx: PathContext | 
                            .where(CircuitFibre.circuit_id == circuit_id)
                            .order_by(CircuitFibre.strand, CircuitFibre.seq)).all()
     return strand_problems(name, link, [(st, f, c) for st, f, c in rows],
-                           ctx or PathContext(session))
+                           ctx or PathContext(session, {f.id for _, f, _ in rows}))
 
 
 def strand_problems(name: str, link: Link | None,

@@ -81,6 +81,7 @@ def export_plan(engine: Engine, plan_id: int | None, fmt: str, out: Path | str, 
         Unknown format or language, or ``out`` unusable for the format.
     """
     t0 = time.perf_counter()
+    extra: dict[str, int] = {}
     if fmt not in FORMATS:
         raise InputError("--format", f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     check_lang(lang)
@@ -92,6 +93,9 @@ def export_plan(engine: Engine, plan_id: int | None, fmt: str, out: Path | str, 
         from gis.export.gpkg import write_gpkg
 
         files = write_gpkg(pl, out, lang=lang)
+        from gis.export.fibre_layers import add_fibre_layers
+
+        extra = add_fibre_layers(engine, out)
     elif fmt == "geojson":
         from gis.export.gpkg import write_geojson
 
@@ -109,5 +113,5 @@ def export_plan(engine: Engine, plan_id: int | None, fmt: str, out: Path | str, 
 
         files = write_map(pl, out, fmt=fmt, lang=lang)
     return {"plan_id": pl.plan_id, "format": fmt, "files": [str(f) for f in files],
-            "layers": {k: len(v) for k, v in pl.layers.items()},
+            "layers": {**{k: len(v) for k, v in pl.layers.items()}, **extra},
             "seconds": round(time.perf_counter() - t0, 3)}
