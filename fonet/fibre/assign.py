@@ -74,7 +74,8 @@ class _Layer:
     def free(self, f: Fibre) -> bool:
         return f.id not in self.used and f.state != "broken"
 
-    def pick(self, cable_id: int, prev: Fibre | None, closure_id: int | None) -> Fibre | None:
+    def pick(self, cable_id: int, prev: Fibre | None, closure_id: int | None,
+             skip: set[int]) -> Fibre | None:
         fibres = self.fibres[cable_id]
         if prev is not None and closure_id is not None:
             other = self.spliced.get((closure_id, prev.id))
@@ -86,9 +87,39 @@ class _Layer:
                     and (closure_id, fibres[same].id) not in self.spliced):
                 return fibres[same]
         for f in fibres:
-            if self.free(f) and (closure_id is None or (closure_id, f.id) not in self.spliced):
+            if (self.free(f) and f.id not in skip
+                    and (closure_id is None or (closure_id, f.id) not in self.spliced)):
                 return f
         return None
+
+
+def _walk(layer: _Layer, cable_ids: list[int], tries: int = 12
+          ) -> tuple[list[Fibre], str | None]:
+    """One strand along the cables: free fibres joined (or joinable) in each closure.
+
+    A fibre of the first cable whose way on is blocked (spliced to a fibre in use, or to
+    another cable) is passed over for the next, up to ``tries`` times.
+    """
+    skip: set[int] = set()
+    failed: str | None = None
+    for _ in range(tries):
+        path: list[Fibre] = []
+        prev: Fibre | None = None
+        failed = None
+        for k, cid in enumerate(cable_ids):
+            clo = _between(layer.cables[cable_ids[k - 1]], layer.cables[cid]) if k else None
+            f = layer.pick(cid, prev, clo, skip if k == 0 else set())
+            if f is None:
+                failed = layer.cables[cid].code
+                break
+            path.append(f)
+            prev = f
+        if failed is None:
+            return path, None
+        if not path:
+            break
+        skip.add(path[0].id)
+    return [], failed
 
 
 def _between(a: FibreCable, b: FibreCable) -> int | None:
@@ -121,6 +152,7 @@ def assign_circuits(session: Session, chains: list[LinkChain], profile: Profile)
         session.execute(delete(Circuit).where(Circuit.id == circ.id)
                         .execution_options(synchronize_session=False))
         del existing[ch.link.id]
+    _drop_stale_splices(session)
     session.flush()
     layer = _Layer(session, {c for ch in chains for c in ch.cable_ids})
     closures = {c.id: c for c in session.scalars(select(Closure))}
@@ -133,21 +165,12 @@ def assign_circuits(session: Session, chains: list[LinkChain], profile: Profile)
         if ch.link.id in existing:
             continue
         strands: list[list[Fibre]] = []
-        failed = None
+        failed: str | None = None
         for _ in (1, 2):
-            path: list[Fibre] = []
-            prev: Fibre | None = None
-            for k, cid in enumerate(ch.cable_ids):
-                clo = _between(layer.cables[ch.cable_ids[k - 1]], layer.cables[cid]) if k else None
-                f = layer.pick(cid, prev, clo)
-                if f is None:
-                    failed = layer.cables[cid].code
-                    break
-                path.append(f)
-                layer.used.add(f.id)
-                prev = f
+            path, failed = _walk(layer, ch.cable_ids)
             if failed:
                 break
+            layer.used |= {f.id for f in path}
             strands.append(path)
         if failed:
             for path in strands:
@@ -187,6 +210,16 @@ def assign_circuits(session: Session, chains: list[LinkChain], profile: Profile)
     _states(session, layer, profile, stats)
     session.flush()
     return stats
+
+
+def _drop_stale_splices(session: Session) -> None:
+    """Remove splices in planned closures that no circuit passes (left by an older design)."""
+    used = select(CircuitFibre.fibre_id)
+    planned = select(Closure.id).where(Closure.status == "planned")
+    session.execute(delete(Splice).where(Splice.closure_id.in_(planned),
+                                         Splice.a_fibre_id.not_in(used),
+                                         Splice.b_fibre_id.not_in(used))
+                    .execution_options(synchronize_session=False))
 
 
 def _strands(session: Session, circuit_id: int) -> list[list[Fibre]]:

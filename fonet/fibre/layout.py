@@ -103,10 +103,11 @@ class CableRun:
 
     @property
     def code(self) -> str:
-        """A code naming the cable by its group and route, stable across runs."""
+        """A code naming the cable by its group, size and route, stable across runs."""
         sig = ";".join(f"{p.span.edge_id}:{p.from_node}:{p.start_m:.1f}:{p.end_m:.1f}"
                        for p in self.pieces)
-        digest = hashlib.sha1(f"{self.role}|{self.group}|{sig}".encode()).hexdigest()[:10]
+        key = f"{self.role}|{self.group}|{self.cores}|{sig}"
+        digest = hashlib.sha1(key.encode()).hexdigest()[:10]
         return f"CB-{self.group}-{digest}"
 
 
