@@ -33,6 +33,10 @@ if _has("fonet.noc"):
     from api.routers import noc
 
     ROUTERS.append((noc.router, True))
+if _has("fonet.fibre"):
+    from api.routers import fibre
+
+    ROUTERS.append((fibre.router, True))
 if _has("gis.export"):
     from api.routers import exports
 
