@@ -115,7 +115,7 @@ def sheet_cmd(
     out: Annotated[Path | None, typer.Option(help="Write the sheet: .pdf or .xlsx.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """A closure's splice sheet: tray, in-fibre and out-fibre with colours, circuit."""
+    """Show a closure's splice sheet: tray, in-fibre and out-fibre with colours, circuit."""
     from fonet.fibre.sheets import splice_sheet
     from fonet.store import reader, require_current
 
@@ -146,7 +146,7 @@ def schematic_cmd(
     out: Annotated[Path | None, typer.Option(help="Draw it: .pdf or .png.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """A cable's fibres by tube and where each goes at both ends."""
+    """Show a cable's fibres by tube and where each goes at both ends."""
     from fonet.fibre.sheets import cable_schematic
     from fonet.store import reader, require_current
 

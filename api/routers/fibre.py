@@ -73,7 +73,7 @@ def cables_geojson(session: Reader, _: Viewer, role: RoleQ = None) -> GeoJSONRes
 
 @router.get("/cables/{ref}", summary="A cable: its fibres, their colours, state and circuit")
 def get_cable(ref: Ref, session: Reader, _: Viewer) -> dict[str, Any]:
-    """The cable with every fibre by tube: colours, state, circuit and where each end goes."""
+    """Return the cable with every fibre by tube: colours, state, circuit, where each goes."""
     cable = find_cable(session, ref)
     out = _cable_out(cable, _fibre_counts(session))
     out["schematic"] = cable_schematic(session, cable.id)
@@ -82,7 +82,7 @@ def get_cable(ref: Ref, session: Reader, _: Viewer) -> dict[str, Any]:
 
 @router.get("/cables/{ref}/cut", summary="What-if: the circuits a cut of this cable breaks")
 def cut_cable(ref: Ref, session: Reader, _: Viewer) -> dict[str, Any]:
-    """The circuits with a fibre on the cable, and per circuit the spare fibres to restore it."""
+    """Return the circuits with a fibre on the cable, each with the spare fibres to restore it."""
     cables, circuits = broken_circuits(session, [ref])
     return {"cables": cables, "circuits": circuits}
 
@@ -118,7 +118,7 @@ def closures_geojson(session: Reader, _: Viewer) -> GeoJSONResponse:
 
 @router.get("/closures/{ref}", summary="A closure and its splice sheet")
 def get_closure(ref: Ref, session: Reader, _: Viewer) -> dict[str, Any]:
-    """The closure's splices: tray, in-fibre and out-fibre with colours, circuit."""
+    """Return the closure's splices: tray, in-fibre and out-fibre with colours, circuit."""
     clo = find_closure(session, ref)
     return {**_closure_out(clo, _splices(session)), "sheet": splice_sheet(session, clo.id)}
 

@@ -123,7 +123,7 @@ def _walk(layer: _Layer, cable_ids: list[int], tries: int = 12
 
 
 def _between(a: FibreCable, b: FibreCable) -> int | None:
-    """The closure where cable ``a`` meets cable ``b`` (``a``'s far end)."""
+    """Return the closure where cable ``a`` meets cable ``b`` (``a``'s far end)."""
     for x in (a.z_closure_id, a.a_closure_id):
         if x is not None and x in (b.a_closure_id, b.z_closure_id):
             return x
@@ -143,9 +143,9 @@ def assign_circuits(session: Session, chains: list[LinkChain], profile: Profile)
         circ = existing.get(ch.link.id)
         if circ is None:
             continue
-        strands = _strands(session, circ.id)
+        held = _strands(session, circ.id)
         if (circ.status != "planned"
-                or (all([f.cable_id for f in s] == ch.cable_ids for s in strands)
+                or (all([f.cable_id for f in s] == ch.cable_ids for s in held)
                     and not circuit_path_problems(session, circ.id, ctx))):
             stats.kept += 1
             continue
@@ -156,7 +156,7 @@ def assign_circuits(session: Session, chains: list[LinkChain], profile: Profile)
     session.flush()
     layer = _Layer(session, {c for ch in chains for c in ch.cable_ids})
     closures = {c.id: c for c in session.scalars(select(Closure))}
-    ports = {(o, f): p for p, o, f in session.execute(
+    ports: dict[tuple[int | None, int], int] = {(o, f): p for p, o, f in session.execute(
         select(OdfPort.id, OdfPort.odf_id, OdfPort.fibre_id)) if f is not None}
     new_splices: list[dict[str, Any]] = []
     splice_loss = profile.optics.splice_loss_db

@@ -36,7 +36,7 @@ def colour(position: int, standard: str = "TIA-598") -> str:
 
 
 def colour_table(standard: str) -> tuple[str, ...]:
-    """The twelve colours of ``standard``; :class:`InputError` if it is unknown."""
+    """Return the twelve colours of ``standard``; :class:`InputError` if it is unknown."""
     try:
         return STANDARDS[standard]
     except KeyError:
@@ -87,7 +87,7 @@ def parse_layout(text: str, cores: int) -> TubeLayout:
 
 
 def default_layout(cores: int, per_tube: int = 12) -> TubeLayout:
-    """The usual layout: tubes of ``per_tube`` fibres, or one tube for a small cable."""
+    """Return the usual layout: tubes of ``per_tube`` fibres, or one tube for a small cable."""
     if cores % per_tube == 0:
         return TubeLayout(cores // per_tube, per_tube)
     if cores < per_tube:

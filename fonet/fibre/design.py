@@ -64,12 +64,12 @@ class DesignResult:
     cables_short_of_spares: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The result as a JSON-ready dict."""
+        """Return the result as a JSON-ready dict."""
         return dict(self.__dict__)
 
 
 def plan_profile(session: Session, plan_id: int) -> tuple[Plan, Profile]:
-    """The stored plan and the profile it was made with."""
+    """Return the stored plan and the profile it was made with."""
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFoundError(f"--plan: no plan with id {plan_id}")
@@ -88,7 +88,7 @@ class _Links:
 
 def _plan_links(session: Session, plan_id: int) -> _Links:
     spans = {s.id: s for s in session.scalars(select(Span).where(Span.plan_id == plan_id))}
-    node_of_site = dict(session.execute(
+    node_of_site: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
         select(RouteNode.site_id, RouteNode.id).where(RouteNode.site_id.is_not(None))).all())
     path_of: dict[int, list[int]] = defaultdict(list)
     for link_id, span_id in session.execute(
@@ -108,17 +108,19 @@ def _plan_links(session: Session, plan_id: int) -> _Links:
     ends: dict[int, int] = {}
     for link in session.scalars(select(Link).where(Link.plan_id == plan_id).order_by(Link.name)):
         ids = path_of.get(link.id, [])
-        if not ids or link.a_site_id not in node_of_site or link.z_site_id not in node_of_site:
+        a_site, z_site = link.a_site_id, link.z_site_id
+        if not ids or a_site not in node_of_site or z_site not in node_of_site:
             empty.append(link.name)
             continue
+        assert a_site is not None and z_site is not None
         refs = [SpanRef(i, spans[i].route_edge_id, spans[i].a_node_id, spans[i].z_node_id,
                         spans[i].length_m, spans[i].cores, spans[i].install_method) for i in ids]
-        root = start_node(refs, near[link.a_site_id])
+        root = start_node(refs, near[a_site])
         nodes = path_nodes(root, refs)
         if nodes is None:
             raise StateError(f"link {link.name}: its spans do not make one path")
-        ends[root] = link.a_site_id
-        ends[nodes[-1]] = link.z_site_id
+        ends[root] = a_site
+        ends[nodes[-1]] = z_site
         first = spans[ids[0]]
         if first.role == "backbone":
             label = f"R{first.attrs.get('ring')}-L{link.id}"
@@ -137,7 +139,8 @@ def _closure_point(session: Session, end: EndRef, edges: dict[int, RouteEdge],
         n = nodes[end.node]  # type: ignore[index]
         return n.lon, n.lat, None, None
     e = edges[end.edge_id]  # type: ignore[index]
-    at_u = end.offset_m if end.from_node == e.u else e.length_m - end.offset_m  # type: ignore
+    offset = end.offset_m or 0.0
+    at_u = offset if end.from_node == e.u else e.length_m - offset
     geom = from_wkb(e.geometry_wkb)
     u = nodes[e.u]
     start = geom.coords[0]
@@ -241,9 +244,11 @@ def _closures(session: Session, plan_id: int, runs: Any) -> dict[str, int]:
                 wanted[e.key(r.group)] = e
     existing = {c.code: c for c in session.scalars(select(Closure))}
     need_edges = {e.edge_id for e in wanted.values() if e.edge_id is not None}
-    edges = {e.id: e for e in session.scalars(select(RouteEdge).where(RouteEdge.id.in_(need_edges)))}
+    edges = {e.id: e for e in session.scalars(
+        select(RouteEdge).where(RouteEdge.id.in_(need_edges)))}
     need_nodes = {e.node for e in wanted.values() if e.node} | {e.u for e in edges.values()}
-    nodes = {n.id: n for n in session.scalars(select(RouteNode).where(RouteNode.id.in_(need_nodes)))}
+    nodes = {n.id: n for n in session.scalars(
+        select(RouteNode).where(RouteNode.id.in_(need_nodes)))}
     for code, end in sorted(wanted.items()):
         if code in existing:
             continue
@@ -279,7 +284,8 @@ def _cables(session: Session, plan_id: int, profile: Profile, runs: dict[str, Ca
         ends: dict[str, int | None] = {}
         for side, end in (("a", run.a), ("z", run.z)):
             assert end is not None
-            ends[f"{side}_odf_id"] = odf_ids[end.node] if end.kind == "odf" else None
+            ends[f"{side}_odf_id"] = (odf_ids[end.node] if end.kind == "odf"
+                                      and end.node is not None else None)
             ends[f"{side}_closure_id"] = (closure_ids[end.key(run.group)]
                                           if end.kind != "odf" else None)
         layout = default_layout(run.cores, rules.fibres_per_tube)
@@ -309,16 +315,17 @@ def _cables(session: Session, plan_id: int, profile: Profile, runs: dict[str, Ca
 
 def _remove_unused(session: Session, closures: set[int], odfs: set[int]) -> None:
     """Remove planned closures and ODFs no cable ends at any more."""
-    used_c: set[int] = set()
-    used_o: set[int] = set()
+    used_c: set[int | None] = set()
+    used_o: set[int | None] = set()
     for a_c, z_c, a_o, z_o in session.execute(select(
             FibreCable.a_closure_id, FibreCable.z_closure_id, FibreCable.a_odf_id,
             FibreCable.z_odf_id)):
         used_c |= {a_c, z_c}
         used_o |= {a_o, z_o}
     session.execute(delete(Closure).where(Closure.status == "planned",
-                                          Closure.id.not_in(used_c | closures)))
-    session.execute(delete(Odf).where(Odf.status == "planned", Odf.id.not_in(used_o | odfs)))
+                                          Closure.id.not_in((used_c | closures) - {None})))
+    session.execute(delete(Odf).where(Odf.status == "planned",
+                                      Odf.id.not_in((used_o | odfs) - {None})))
 
 
 def _ports(session: Session, cable_ids: list[int]) -> None:
@@ -331,21 +338,21 @@ def _ports(session: Session, cable_ids: list[int]) -> None:
         fibres[cid].append(fid)
     taken: dict[int, set[int]] = defaultdict(set)
     top: dict[int, int] = defaultdict(int)
-    for odf_id, number, fid in session.execute(select(OdfPort.odf_id, OdfPort.number,
-                                                      OdfPort.fibre_id)):
-        if fid is not None:
-            taken[odf_id].add(fid)
+    for odf_id, number, port_fibre in session.execute(select(OdfPort.odf_id, OdfPort.number,
+                                                             OdfPort.fibre_id)):
+        if port_fibre is not None:
+            taken[odf_id].add(port_fibre)
         top[odf_id] = max(top[odf_id], number)
     new = []
     for cid, a_odf, z_odf in sorted(rows):
-        for odf_id in (a_odf, z_odf):
-            if odf_id is None:
+        for end_odf in (a_odf, z_odf):
+            if end_odf is None:
                 continue
             for fid in fibres[cid]:
-                if fid not in taken[odf_id]:
-                    top[odf_id] += 1
-                    taken[odf_id].add(fid)
-                    new.append({"odf_id": odf_id, "number": top[odf_id], "fibre_id": fid})
+                if fid not in taken[end_odf]:
+                    top[end_odf] += 1
+                    taken[end_odf].add(fid)
+                    new.append({"odf_id": end_odf, "number": top[end_odf], "fibre_id": fid})
     if new:
         session.execute(insert(OdfPort), new)
     for odf in session.scalars(select(Odf)):

@@ -39,7 +39,7 @@ from fonet.store.models import INSTALL_METHODS, Link, RouteEdge, RouteNode
 
 
 def find_closure(session: Session, ref: str | int) -> Closure:
-    """A closure by code or id; :class:`NotFoundError` if there is none."""
+    """Return a closure by code or id; :class:`NotFoundError` if there is none."""
     c = session.scalar(select(Closure).where(Closure.code == str(ref)))
     if c is None and str(ref).isdigit():
         c = session.get(Closure, int(ref))
@@ -49,7 +49,7 @@ def find_closure(session: Session, ref: str | int) -> Closure:
 
 
 def find_odf(session: Session, ref: str | int) -> Odf:
-    """An ODF by code or id; :class:`NotFoundError` if there is none."""
+    """Return an ODF by code or id; :class:`NotFoundError` if there is none."""
     o = session.scalar(select(Odf).where(Odf.code == str(ref)))
     if o is None and str(ref).isdigit():
         o = session.get(Odf, int(ref))
@@ -232,7 +232,7 @@ def assign(session: Session, link_ref: str | int,
         raise InputError(src, "the link already has a circuit")
     if len(strands) != 2:
         raise InputError(src, f"a circuit takes a fibre pair: 2 strands, not {len(strands)}")
-    rows = []
+    rows: list[tuple[int, Fibre, FibreCable]] = []
     for k, strand in enumerate(strands, start=1):
         for ref in strand:
             f = find_fibre(session, *ref)

@@ -16,7 +16,7 @@ from fonet.store.models import RouteEdge, RouteNode, Site
 
 
 def _oriented(edge: RouteEdge, geom: LineString, u: RouteNode) -> LineString:
-    """The edge's line running from its ``u`` node."""
+    """Return the edge's line running from its ``u`` node."""
     a, b = geom.coords[0], geom.coords[-1]
     if abs(a[0] - u.lon) + abs(a[1] - u.lat) > abs(b[0] - u.lon) + abs(b[1] - u.lat):
         return LineString(list(geom.coords)[::-1])
@@ -71,7 +71,7 @@ def odf_points(session: Session) -> dict[int, Point]:
 
 
 def cables_on_route_edge(session: Session, route_edge_id: int) -> list[FibreCable]:
-    """The cables laid along a route edge (a trench may hold several)."""
+    """Return the cables laid along a route edge (a trench may hold several)."""
     return list(session.scalars(select(FibreCable).join(
         CableSegment, CableSegment.cable_id == FibreCable.id)
         .where(CableSegment.route_edge_id == route_edge_id).distinct()))

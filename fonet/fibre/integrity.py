@@ -167,7 +167,8 @@ def _cable_problems(c: FibreCable, segments: list[CableSegment], fibres: list[Fi
                                              f"or ODF"))
             continue
         if segments and not out and not end_on_route(
-                segments, side, closures.get(clo) if clo else None, odf_node.get(odf, set()), edges):
+                segments, side, closures.get(clo) if clo else None, odf_node.get(odf, set()),
+                edges):
             what = f"closure {closures[clo].code}" if clo in closures else f"ODF {odf}"
             out.append(_v("closure_on_route", name,
                           f"{side.upper()} end {what} is not where the cable's route ends"))

@@ -49,7 +49,7 @@ class EndRef:
     """For a joint: metres along the edge from ``from_node``."""
 
     def key(self, group: str) -> str:
-        """A code naming this end, stable across runs."""
+        """Return a code naming this end, stable across runs."""
         if self.kind == "odf":
             return f"N{self.node}"
         if self.kind == "branch":
@@ -132,8 +132,10 @@ def path_nodes(root: int, path: list[SpanRef]) -> list[int] | None:
 
 
 def start_node(path: list[SpanRef], near: set[int]) -> int:
-    """Where a path of spans starts: its first span's end in ``near``, else the one not shared
-    with the second span."""
+    """Return the node where a path of spans starts.
+
+    That is its first span's end in ``near``, else the end not shared with the second span.
+    """
     first = path[0]
     for n in (first.a_node, first.z_node):
         if n in near:

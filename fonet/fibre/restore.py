@@ -16,7 +16,7 @@ from fonet.store.models import Link
 
 def broken_circuits(session: Session, cables: Iterable[str | int]
                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The named cables and the circuits with a fibre on them.
+    """Return the named cables and the circuits with a fibre on them.
 
     Returns
     -------
@@ -55,8 +55,9 @@ def broken_circuits(session: Session, cables: Iterable[str | int]
                                        "tube_colour": f.tube_colour, "colour": f.colour})
     circuits = []
     for (_, lid, name), cables_on in sorted(path.items(), key=lambda kv: kv[0][2]):
-        restore = [{"cable": codes[c], "cut": c in cut_ids, "spare": spares.get(c, [])}
-                   for c in cables_on]
+        restore: list[dict[str, Any]] = [
+            {"cable": codes[c], "cut": c in cut_ids, "spare": spares.get(c, [])}
+            for c in cables_on]
         circuits.append({"link": name, "link_id": lid,
                          "cut_cables": [codes[c] for c in cables_on if c in cut_ids],
                          "restore": restore,

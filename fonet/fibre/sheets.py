@@ -83,7 +83,8 @@ def _end(session: Session, cable: FibreCable, side: str, fibres: list[Fibre]
         odf = session.get(Odf, odf_id)
         for fid, number in session.execute(select(OdfPort.fibre_id, OdfPort.number).where(
                 OdfPort.odf_id == odf_id, OdfPort.fibre_id.in_(ids))):
-            where[fid] = f"port {number}"
+            if fid is not None:
+                where[fid] = f"port {number}"
         return (odf.code if odf else f"ODF {odf_id}"), where
     clo = session.get(Closure, clo_id)
     others: dict[int, int] = {}
@@ -102,7 +103,7 @@ def _end(session: Session, cable: FibreCable, side: str, fibres: list[Fibre]
 
 
 def cable_schematic(session: Session, cable_ref: str | int) -> dict[str, Any]:
-    """A cable's fibres and where each goes at both ends (port or spliced fibre), by tube."""
+    """Return a cable's fibres and where each goes at both ends (port or spliced fibre), by tube."""
     cable = find_cable(session, cable_ref)
     fibres = session.scalars(select(Fibre).where(Fibre.cable_id == cable.id)
                              .order_by(Fibre.number)).all()

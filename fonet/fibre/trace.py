@@ -31,7 +31,7 @@ from fonet.store.models import Device, Interface, Link, LinkSpan, Plan, PlanSite
 
 
 def find_link(session: Session, ref: str | int) -> Link:
-    """A link by name or id; :class:`NotFoundError` if there is none."""
+    """Return a link by name or id; :class:`NotFoundError` if there is none."""
     link = session.scalar(select(Link).where(Link.name == str(ref)))
     if link is None and str(ref).isdigit():
         link = session.get(Link, int(ref))
@@ -41,7 +41,7 @@ def find_link(session: Session, ref: str | int) -> Link:
 
 
 def find_cable(session: Session, ref: str | int) -> FibreCable:
-    """A cable by code or id; :class:`NotFoundError` if there is none."""
+    """Return a cable by code or id; :class:`NotFoundError` if there is none."""
     cable = session.scalar(select(FibreCable).where(FibreCable.code == str(ref)))
     if cable is None and str(ref).isdigit():
         cable = session.get(FibreCable, int(ref))
@@ -51,7 +51,7 @@ def find_cable(session: Session, ref: str | int) -> FibreCable:
 
 
 def link_profile(session: Session, link: Link) -> Profile:
-    """The profile of the link's plan (the default profile for a link outside a plan)."""
+    """Return the profile of the link's plan (the default profile for a link outside a plan)."""
     plan = session.get(Plan, link.plan_id) if link.plan_id else None
     return profile_from_dict(plan.profile, f"plan {plan.id}") if plan else load_profile()
 
@@ -66,7 +66,7 @@ def _transceiver(session: Session, link: Link, profile: Profile, role: str) -> s
 
 
 def planned_loss(session: Session, link: Link) -> dict[str, Any] | None:
-    """The plan's loss budget for a link: per site for access links, per ring hop otherwise."""
+    """Return the plan's loss budget for a link: per site (access) or per ring hop (backbone)."""
     if link.plan_id is None:
         return None
     profile = link_profile(session, link)

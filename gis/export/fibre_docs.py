@@ -25,7 +25,7 @@ def _hex(colour: str) -> str:
 
 
 def sheet_rows(sheet: dict[str, Any]) -> list[list[Any]]:
-    """The splice sheet as table rows (see :data:`SHEET_COLUMNS`)."""
+    """Return the splice sheet as table rows (see :data:`SHEET_COLUMNS`)."""
     return [[r["tray"], r["in"]["cable"], r["in"]["fibre"], r["in"]["tube_colour"],
              r["in"]["colour"], r["out"]["cable"], r["out"]["fibre"], r["out"]["tube_colour"],
              r["out"]["colour"], r["circuit"] or "", r["loss_db"]] for r in sheet["splices"]]
@@ -69,9 +69,9 @@ def _sheet_xlsx(sheet: dict[str, Any], path: Path) -> None:
             ws.cell(r, col).fill = PatternFill("solid", fgColor=_hex(colour)[1:])
             if colour.split("/")[0] in ("black", "blue", "brown", "violet", "red"):
                 ws.cell(r, col).font = Font(color="FFFFFF")
-    for col, width in zip("ABCDEFGHIJK", (6, 28, 9, 12, 12, 28, 9, 12, 12, 40, 8),
+    for letter, width in zip("ABCDEFGHIJK", (6, 28, 9, 12, 12, 28, 9, 12, 12, 40, 8),
                           strict=True):
-        ws.column_dimensions[col].width = width
+        ws.column_dimensions[letter].width = width
     wb.save(path)
 
 

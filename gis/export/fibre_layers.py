@@ -17,7 +17,7 @@ FIBRE_LAYERS = ("cables", "closures", "odfs")
 
 
 def fibre_layers(engine: Engine) -> dict[str, gpd.GeoDataFrame]:
-    """The fibre layer's cables, closures and ODFs as GeoDataFrames (EPSG:4326)."""
+    """Return the fibre layer's cables, closures and ODFs as GeoDataFrames (EPSG:4326)."""
     with reader(engine) as s:
         cables = s.scalars(select(FibreCable).order_by(FibreCable.id)).all()
         lines = cable_lines(s)
