@@ -108,6 +108,35 @@ def cut_cmd(
         err_console.print(f"  {c['link']}: spare fibres {spares or 'none'}", highlight=False)
 
 
+@fibre_app.command("locate")
+@handle_errors
+def locate_cmd(
+    plan: Annotated[int | None, typer.Option(help="Plan id [default: the newest].")] = None,
+    limit: Annotated[int, typer.Option(help="Cables listed.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Rank the cables whose cut explains the links down now (their circuits' fibres)."""
+    from fonet.fibre.restore import locate_cables
+    from fonet.noc.locate import live_states
+    from fonet.noc.topology import load_topology
+    from fonet.store import reader, require_current
+
+    if limit < 1:
+        raise InputError("--limit", f"must be at least 1, got {limit}")
+    eng = engine()
+    require_current(eng)
+    with reader(eng) as s:
+        down, up = live_states(s, load_topology(s, plan))
+        result = locate_cables(s, down, up, limit=limit)
+    if as_json:
+        print_json(result)
+        return
+    err_console.print(f"{len(result['down_links'])} links down", highlight=False)
+    for c in result["candidates"]:
+        err_console.print(f"{c['rank']:>3}. {c['cable']}: explains {len(c['explains'])}, "
+                          f"contradicted by {len(c['contradicted_by'])}", highlight=False)
+
+
 @fibre_app.command("sheet")
 @handle_errors
 def sheet_cmd(

@@ -63,3 +63,54 @@ def broken_circuits(session: Session, cables: Iterable[str | int]
                          "restore": restore,
                          "restorable": all(len(r["spare"]) >= 2 for r in restore)})
     return [{"code": c.code, "id": c.id, "cores": c.cores} for c in cut], circuits
+
+
+def locate_cables(session: Session, down: set[int], up: set[int], *, limit: int = 10
+                  ) -> dict[str, Any]:
+    """Rank the cables whose cut explains the down links (the fibre layer's locate-cut).
+
+    A cable *explains* the down links with a fibre on it and is *contradicted* by the working
+    links with a fibre on it: two cables in one trench are told apart by their circuits.
+
+    Parameters
+    ----------
+    down, up
+        Ids of the links down and of those observed working (up or degraded).
+    limit
+        Cables listed.
+
+    Returns
+    -------
+    dict
+        ``candidates``: ranked cables (uncontradicted first, then most down links explained)
+        with ``explains``, ``contradicted_by`` and ``explains_every_down_link``; and
+        ``unexplained``: down links no uncontradicted cable explains.
+    """
+    up = up - down
+    riders: dict[int, set[int]] = defaultdict(set)
+    for cable_id, link_id in session.execute(
+            select(Fibre.cable_id, Circuit.link_id)
+            .join(CircuitFibre, CircuitFibre.fibre_id == Fibre.id)
+            .join(Circuit, Circuit.id == CircuitFibre.circuit_id)
+            .where(Circuit.link_id.in_(down | up))):
+        riders[cable_id].add(link_id)
+    names = dict(session.execute(select(Link.id, Link.name)
+                                 .where(Link.id.in_(down | up))).all())
+    codes = dict(session.execute(select(FibreCable.id, FibreCable.code)
+                                 .where(FibreCable.id.in_(set(riders)))).all())
+    rows = []
+    for cid, links in riders.items():
+        explains, against = links & down, links & up
+        if explains:
+            rows.append((len(against), -len(explains), codes[cid], cid, explains, against))
+    rows.sort()
+    covered = set().union(*(r[4] for r in rows if r[0] == 0)) if rows else set()
+    return {
+        "down_links": sorted(names[i] for i in down if i in names),
+        "candidates": [{"rank": k, "cable": code, "cable_id": cid,
+                        "explains": sorted(names[i] for i in ex),
+                        "contradicted_by": sorted(names[i] for i in ag),
+                        "explains_every_down_link": ex == down}
+                       for k, (_, _, code, cid, ex, ag) in enumerate(rows[:limit], start=1)],
+        "unexplained": sorted(names[i] for i in down - covered if i in names),
+    }

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from fonet.fibre.design import design
+from fonet.fibre.restore import locate_cables
 from fonet.fibre.sheets import cable_schematic, splice_sheet
 from fonet.noc.impact import cable_cut
 from fonet.noc.topology import load_topology
@@ -136,3 +137,28 @@ def test_redesign_after_a_plan_change_keeps_what_is_built(fresh) -> None:
         links = s.scalars(select(Link).where(Link.plan_id == plan2.plan_id)).all()
         assert s.scalar(select(Circuit.id).where(
             Circuit.link_id.in_([lk.id for lk in links])).limit(1)) is not None
+
+
+def test_locate_tells_apart_two_cables_in_one_trench(designed) -> None:
+    engine, _, _, _ = designed
+    with reader(engine) as s:
+        by_edge: dict[int, set[int]] = defaultdict(set)
+        for edge, cable in s.execute(select(CableSegment.route_edge_id, CableSegment.cable_id)):
+            by_edge[edge].add(cable)
+        for _, cables in sorted(by_edge.items()):
+            carrying = {c: _circuits_on(s, c) for c in sorted(cables)}
+            pair = [c for c, links in carrying.items() if links]
+            if len(pair) >= 2 and not carrying[pair[0]] <= carrying[pair[1]]:
+                break
+        cut, other = pair[0], pair[1]
+        ids = dict(s.execute(select(Link.name, Link.id)).all())
+        down = {ids[n] for n in _circuits_on(s, cut)}
+        up = {ids[n] for n in _circuits_on(s, other)} - down
+        out = locate_cables(s, down, up)
+        best = {c["cable_id"] for c in out["candidates"]
+                if c["explains_every_down_link"] and not c["contradicted_by"]}
+        assert cut in best and out["candidates"][0]["cable_id"] in best
+        assert out["unexplained"] == []
+        ranked = {c["cable_id"]: c for c in out["candidates"]}
+        if other in ranked and up:
+            assert ranked[other]["contradicted_by"]

@@ -137,3 +137,31 @@ def test_rerun_keeps_everything_and_changes_nothing(fresh) -> None:
                                  .join(CircuitFibre, CircuitFibre.circuit_id == Circuit.id)))
         assert after == before
         assert s.scalar(select(func.count()).select_from(Splice)) == splices
+
+
+def test_networkx_view_follows_the_store(designed) -> None:
+    from fonet.fibre.graph import fibre_graph
+
+    engine, _, _, result = designed
+    with reader(engine) as s:
+        g = fibre_graph(s)
+        assert g.number_of_edges() == result["cables"]
+        assert g.number_of_nodes() == result["closures"] + result["odfs"]
+        # each circuit's cables form a walk in the graph from its A ODF to its Z ODF
+        rows = s.execute(select(Circuit.id, FibreCable.id)
+                         .join(CircuitFibre, CircuitFibre.circuit_id == Circuit.id)
+                         .join(Fibre, Fibre.id == CircuitFibre.fibre_id)
+                         .join(FibreCable, FibreCable.id == Fibre.cable_id)
+                         .where(CircuitFibre.strand == 1)
+                         .order_by(Circuit.id, CircuitFibre.seq)).all()
+    ends = {key: (u, v) for u, v, key in g.edges(keys=True)}
+    walks: dict[int, list[int]] = {}
+    for cid, cable in rows:
+        walks.setdefault(cid, []).append(cable)
+    for cables in walks.values():
+        node = next(n for n in ends[cables[0]] if n[0] == "odf")
+        for cable in cables:
+            u, v = ends[cable]
+            assert node in (u, v)
+            node = v if node == u else u
+        assert node[0] == "odf"

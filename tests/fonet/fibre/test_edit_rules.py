@@ -167,3 +167,29 @@ def test_cli_check_trace_and_bad_input(cli) -> None:
     out = json.loads(run("fibre", "check", "--json", code=1).stdout)
     kinds = {v["check"] for v in out["violations"]}
     assert {"circuit_continuous", "fibre_colour"} <= kinds
+
+
+def test_cli_design_cut_sheet_and_schematic(cli, tmp_path) -> None:
+    run, engine, pid = cli
+    again = json.loads(run("fibre", "design", "--plan", str(pid), "--json").stdout)
+    assert again["cables_created"] == 0 and again["circuits_kept"] == again["circuits"]
+    run("fibre", "design", "--plan", "999", code=2)
+    with reader(engine) as s:
+        cable = s.scalar(select(FibreCable).where(FibreCable.id.in_(
+            select(Fibre.cable_id).where(Fibre.state == "in_use"))).order_by(FibreCable.id))
+        clo = s.scalar(select(Closure).where(Closure.kind == "branch").order_by(Closure.id))
+        code, clo_code = cable.code, clo.code
+    cut = json.loads(run("fibre", "cut", "--cable", code, "--json").stdout)
+    assert cut["failed"]["cables"][0]["code"] == code and cut["failed"]["circuits"]
+    assert {c["link"] for c in cut["failed"]["circuits"]} == {
+        r["name"] for r in cut["failed"]["links"]}
+    run("fibre", "cut", "--cable", "NO-SUCH-CABLE", code=2)
+    xlsx, pdf, png = tmp_path / "s.xlsx", tmp_path / "s.pdf", tmp_path / "c.png"
+    run("fibre", "sheet", clo_code, "--out", str(xlsx))
+    run("fibre", "sheet", clo_code, "--out", str(pdf))
+    run("fibre", "schematic", code, "--out", str(png))
+    assert xlsx.stat().st_size > 0 and pdf.read_bytes()[:4] == b"%PDF" and png.stat().st_size
+    out = run("fibre", "sheet", clo_code, "--out", str(tmp_path / "s.docx"), code=2)
+    assert ".pdf or .xlsx" in out.output and not (tmp_path / "s.docx").exists()
+    sheet = json.loads(run("fibre", "sheet", clo_code, "--json").stdout)
+    assert sheet["closure"] == clo_code and sheet["splices"]
