@@ -106,7 +106,7 @@
       `${(t.length_m / 1000).toFixed(2)} km, ${t.splices} splices, loss ${t.loss_db} dB ` +
       `(budget ${t.budget_db} dB, ${esc(t.transceiver)})</p>`;
     if (fonet.layers.trace.getBounds().isValid()) {
-      fonet.map.fitBounds(fonet.layers.trace.getBounds(), { padding: [30, 30] });
+      fonet.map.fitBounds(fonet.layers.trace.getBounds(), { padding: [30, 30], animate: false });
     }
   }
 
