@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from api.deps import Paging, Reader, Viewer
+from api.deps import MAX_ID, Engineer, Paging, Reader, Store, Viewer
 from api.geojson import GeoJSONResponse, collection, degenerate, feature, geometry, point
-from fonet.fibre.edit import find_closure
+from fonet.fibre.design import design
+from fonet.fibre.edit import find_closure, splice
 from fonet.fibre.geometry import cable_lines, odf_points
 from fonet.fibre.restore import broken_circuits
 from fonet.fibre.sheets import cable_schematic, splice_sheet
 from fonet.fibre.trace import find_cable, find_link, trace_circuit
+from fonet.store import transaction
 from fonet.store.fibre import Closure, Fibre, FibreCable, Odf, Splice
 from fonet.store.models import Site
 
@@ -162,3 +165,55 @@ def trace_geojson(link: LinkRef, session: Reader, _: Viewer) -> GeoJSONResponse:
     summary = {k: tr[k] for k in ("link", "length_m", "splices", "loss_db", "budget_db",
                                   "transceiver", "complete")}
     return GeoJSONResponse(collection(feats, trace=summary))
+
+
+class DesignIn(BaseModel):
+    """The plan whose fibre layer to design."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plan_id: int = Field(ge=1, le=MAX_ID)
+
+
+@router.post("/fibre/design", summary="Design the fibre layer of a plan (engineer)")
+def post_design(body: DesignIn, engine: Store, _: Engineer) -> dict[str, Any]:
+    """Cables, closures, ODFs, fibre pairs and splices for every link of the plan.
+
+    A re-run keeps what is built and whatever still fits (see ``fonet fibre design``).
+    """
+    with transaction(engine) as s:
+        return design(s, body.plan_id).to_json()
+
+
+class FibreRef(BaseModel):
+    """A fibre: its cable (code or id) and number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cable: str = Field(min_length=1, max_length=64)
+    fibre: int = Field(ge=1, le=10_000)
+
+
+class SpliceIn(BaseModel):
+    """Two fibres of cables ending at the closure, and optionally the tray."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    a: FibreRef
+    b: FibreRef
+    tray: int | None = Field(default=None, ge=1, le=1000)
+
+
+@router.post("/closures/{ref}/splices", status_code=201,
+             summary="Splice two fibres in a closure (engineer)")
+def post_splice(ref: Ref, body: SpliceIn, engine: Store, _: Engineer) -> dict[str, Any]:
+    """Splice fibre ``a`` to fibre ``b`` in the closure.
+
+    A fibre already spliced there, or on a cable not ending at the closure, is a 422 problem
+    and nothing is stored.
+    """
+    with transaction(engine) as s:
+        sp = splice(s, ref, (body.a.cable, body.a.fibre), (body.b.cable, body.b.fibre),
+                    tray=body.tray)
+        return {"id": sp.id, "closure_id": sp.closure_id, "tray": sp.tray,
+                "loss_db": sp.loss_db}

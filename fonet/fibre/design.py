@@ -168,7 +168,7 @@ def design(session: Session, plan_id: int) -> DesignResult:
         Counts of what the fibre layer holds and what this run changed.
     """
     plan, profile = plan_profile(session, plan_id)
-    rules, drum = profile.fibre, profile.hardware.drum_length_m
+    drum = profile.hardware.drum_length_m
     result = DesignResult(plan_id=plan.id)
     links = _plan_links(session, plan.id)
     result.links_without_fibre = links.empty
@@ -204,7 +204,6 @@ def design(session: Session, plan_id: int) -> DesignResult:
     result.closures = len(set(closure_ids.values()))
     result.odfs = len(set(odf_ids.values()))
     result.fibres = sum(r.cores for r in runs.values())
-    del rules
     return result
 
 
@@ -329,7 +328,14 @@ def _remove_unused(session: Session, closures: set[int], odfs: set[int]) -> None
 
 
 def _ports(session: Session, cable_ids: list[int]) -> None:
-    """Give every fibre of a cable ending at an ODF a port there (missing ports added)."""
+    """Give every fibre of a cable ending at an ODF a port there (missing ports added).
+
+    Ports of planned ODFs left without a fibre (their cable removed) are removed.
+    """
+    session.execute(delete(OdfPort).where(
+        OdfPort.fibre_id.is_(None),
+        OdfPort.odf_id.in_(select(Odf.id).where(Odf.status == "planned")))
+        .execution_options(synchronize_session=False))
     rows = session.execute(select(FibreCable.id, FibreCable.a_odf_id, FibreCable.z_odf_id)
                            .where(FibreCable.id.in_(cable_ids))).all()
     fibres: dict[int, list[int]] = defaultdict(list)

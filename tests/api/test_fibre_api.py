@@ -15,7 +15,7 @@ from sqlalchemy import select
 from api.app import ServiceSettings, create_app
 from fonet.fibre.design import design
 from fonet.store import make_engine, reader, transaction
-from fonet.store.fibre import Circuit, CircuitFibre, Fibre, FibreCable
+from fonet.store.fibre import Circuit, CircuitFibre, Closure, Fibre, FibreCable, Splice
 from fonet.store.models import Link
 from tests.api import Server, bearer, copy_store, make_tokens, planned_store
 from tests.api.test_e2e_browser import CHROMEDRIVER, CHROMIUM, login, screenshot, wait_for
@@ -142,3 +142,34 @@ def test_map_lists_a_cables_fibres_and_draws_a_trace(fibre_store, browser, tmp_p
         screenshot(browser, "map-fibre.png", tmp_path)
     finally:
         srv.stop()
+
+
+def test_write_routes_check_roles_and_bad_input(client, fibre_store) -> None:
+    url, _, _ = fibre_store
+    tokens = make_tokens(url)
+    eng = make_engine(url)
+    with reader(eng) as s:
+        sp = s.scalars(select(Splice)).first()
+        clo = s.get(Closure, sp.closure_id).code
+        a = s.get(Fibre, sp.a_fibre_id)
+        b_cable = s.get(FibreCable, s.get(Fibre, sp.b_fibre_id).cable_id)
+        before = len(s.scalars(select(Splice.id)).all())
+    body = {"a": {"cable": str(a.cable_id), "fibre": a.number},
+            "b": {"cable": b_cable.code, "fibre": b_cable.cores}}
+    path = f"/api/v1/closures/{urllib.parse.quote(clo, safe='')}/splices"
+    assert client.post(path, json=body).status_code == 403  # a viewer
+    r = client.post(path, json=body, headers=bearer(tokens["engineer"]))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "already spliced" in r.json()["detail"]
+    r = client.post(path, json={**body, "tray": 0}, headers=bearer(tokens["engineer"]))
+    assert r.status_code == 422
+    r = client.post("/api/v1/fibre/design", json={"plan_id": 4242},
+                    headers=bearer(tokens["engineer"]))
+    assert r.status_code == 404
+    r = client.post("/api/v1/fibre/design", json={"plan_id": 1},
+                    headers=bearer(tokens["engineer"]))
+    assert r.status_code == 200 and r.json()["cables_created"] == 0
+    with reader(eng) as s:
+        assert len(s.scalars(select(Splice.id)).all()) == before
+    eng.dispose()
