@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from api.cli.common import engine, err_console, handle_errors, print_json
-from fonet.errors import InputError
+from fonet.errors import EXIT_FAILURE, InputError
 
 fibre_app = typer.Typer(help="The fibre layer: cables, fibres, closures, splices, circuits.",
                         no_args_is_help=True)
@@ -76,7 +76,7 @@ def check_cmd(
             err_console.print(f"{v['check']}: {v['object']}: {v['message']}", highlight=False)
         err_console.print(f"{len(violations)} violation(s)", highlight=False)
     if violations:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILURE)
 
 
 @fibre_app.command("cut")

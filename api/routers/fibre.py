@@ -13,9 +13,10 @@ from api.geojson import GeoJSONResponse, collection, degenerate, feature, geomet
 from fonet.fibre.design import design
 from fonet.fibre.edit import find_closure, splice
 from fonet.fibre.geometry import cable_lines, odf_points
-from fonet.fibre.restore import broken_circuits
 from fonet.fibre.sheets import cable_schematic, splice_sheet
 from fonet.fibre.trace import find_cable, find_link, trace_circuit
+from fonet.noc.impact import cable_cut
+from fonet.noc.topology import load_topology
 from fonet.store import transaction
 from fonet.store.fibre import Closure, Fibre, FibreCable, Odf, Splice
 from fonet.store.models import Site
@@ -83,11 +84,16 @@ def get_cable(ref: Ref, session: Reader, _: Viewer) -> dict[str, Any]:
     return out
 
 
-@router.get("/cables/{ref}/cut", summary="What-if: the circuits a cut of this cable breaks")
-def cut_cable(ref: Ref, session: Reader, _: Viewer) -> dict[str, Any]:
-    """Return the circuits with a fibre on the cable, each with the spare fibres to restore it."""
-    cables, circuits = broken_circuits(session, [ref])
-    return {"cables": cables, "circuits": circuits}
+@router.get("/cables/{ref}/cut", summary="What-if: what a cut of this cable breaks")
+def cut_cable(ref: Ref, session: Reader, _: Viewer,
+              plan_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description=(
+                  "The plan whose sites are assessed [default: the newest]."))] = None
+              ) -> dict[str, Any]:
+    """Return the circuits with a fibre on the cable and the sites they cut off.
+
+    Each broken circuit lists the spare fibres on the cables of its path (``restore``).
+    """
+    return cable_cut(session, load_topology(session, plan_id), [ref], redundancy=False)
 
 
 def _closure_out(c: Closure, splices: dict[int, int]) -> dict[str, Any]:

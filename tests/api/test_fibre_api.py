@@ -67,7 +67,9 @@ def test_cables_closures_odfs_and_traces(client, fibre_store) -> None:
                 if f["circuit"]}
     assert circuits == links and cable["fibres_in_use"] == 2 * len(links)
     cut = client.get(f"/api/v1/cables/{code}/cut").json()
-    assert {c["link"] for c in cut["circuits"]} == links
+    assert {c["link"] for c in cut["failed"]["circuits"]} == links
+    assert {row["name"] for row in cut["failed"]["links"]} == links
+    assert cut["cut_off"]["count"] >= 1
     closures = client.get("/api/v1/closures/geojson").json()
     assert closures["features"] and all(f["geometry"]["type"] == "Point"
                                         for f in closures["features"])
