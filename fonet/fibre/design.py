@@ -123,7 +123,7 @@ def _plan_links(session: Session, plan_id: int) -> _Links:
         ends[nodes[-1]] = z_site
         first = spans[ids[0]]
         if first.role == "backbone":
-            label = f"R{first.attrs.get('ring')}-L{link.id}"
+            label = f"BB{a_site}-{z_site}"  # a ring hop, by its two sites: stable across plans
         else:
             label = str(first.attrs.get("kecamatan_code") or f"H{link.a_site_id}")
         groups[(label, first.role or "access", root)].append((link, refs))
