@@ -193,3 +193,50 @@ def test_cli_design_cut_sheet_and_schematic(cli, tmp_path) -> None:
     assert ".pdf or .xlsx" in out.output and not (tmp_path / "s.docx").exists()
     sheet = json.loads(run("fibre", "sheet", clo_code, "--json").stdout)
     assert sheet["closure"] == clo_code and sheet["splices"]
+
+
+def test_assign_by_hand_and_patches_to_device_interfaces(fresh) -> None:
+    from fonet.fibre.design import design
+    from fonet.fibre.trace import trace_circuit
+    from fonet.store.models import Device, Interface
+
+    engine, _, pid = fresh
+    with transaction(engine) as s:
+        link = s.scalar(select(Link).where(Link.plan_id == pid, Link.name.like("%:AC:%"))
+                        .order_by(Link.id))
+        circ = s.scalar(select(Circuit).where(Circuit.link_id == link.id))
+        strands = {1: [], 2: []}
+        for strand, fid in s.execute(select(CircuitFibre.strand, CircuitFibre.fibre_id)
+                                     .where(CircuitFibre.circuit_id == circ.id)
+                                     .order_by(CircuitFibre.strand, CircuitFibre.seq)):
+            f = s.get(Fibre, fid)
+            strands[strand].append((f.cable_id, f.number))
+        s.delete(circ)
+        name = link.name
+    # the same fibres, out of order: not a continuous path, refused
+    with pytest.raises(InputError, match="no splice joins|not on a port"), \
+            transaction(engine) as s:
+        edit.assign(s, name, [strands[1][::-1], strands[2]])
+    with transaction(engine) as s:
+        assert edit.assign(s, name, [strands[1], strands[2]]).id
+    with reader(engine) as s:
+        assert check(s) == []
+    # a device at each end: a re-design patches the ODF ports to its interfaces
+    with transaction(engine) as s:
+        link = s.scalar(select(Link).where(Link.name == name))
+        for end, site in (("a", link.a_site_id), ("z", link.z_site_id)):
+            dev = Device(name=f"dev-{end}", host="127.0.0.1", site_id=site)
+            s.add(dev)
+            s.flush()
+            iface = Interface(device_id=dev.id, if_index=1, name=f"ge-{end}")
+            s.add(iface)
+            s.flush()
+            setattr(link, f"{end}_interface_id", iface.id)
+        s.delete(s.scalar(select(Circuit).where(Circuit.link_id == link.id)))
+    with transaction(engine) as s:
+        design(s, pid)
+    with reader(engine) as s:
+        tr = trace_circuit(s, s.scalar(select(Link).where(Link.name == name)))
+    for st in tr["strands"]:
+        assert st["hops"][0]["interface"] == "dev-a:ge-a"
+        assert st["hops"][-1]["interface"] == "dev-z:ge-z"
