@@ -139,6 +139,7 @@ def assign_circuits(session: Session, chains: list[LinkChain], profile: Profile)
     existing = {c.link_id: c for c in session.scalars(select(Circuit).where(
         Circuit.link_id.in_([ch.link.id for ch in chains])))}
     ctx = PathContext(session) if existing else None
+    kept: list[tuple[Link, list[list[Fibre]]]] = []
     for ch in chains:
         circ = existing.get(ch.link.id)
         if circ is None:
@@ -148,6 +149,7 @@ def assign_circuits(session: Session, chains: list[LinkChain], profile: Profile)
                 or (all([f.cable_id for f in s] == ch.cable_ids for s in held)
                     and not circuit_path_problems(session, circ.id, ctx))):
             stats.kept += 1
+            kept.append((ch.link, held))
             continue
         session.execute(delete(Circuit).where(Circuit.id == circ.id)
                         .execution_options(synchronize_session=False))
@@ -158,6 +160,9 @@ def assign_circuits(session: Session, chains: list[LinkChain], profile: Profile)
     closures = {c.id: c for c in session.scalars(select(Closure))}
     ports: dict[tuple[int | None, int], int] = {(o, f): p for p, o, f in session.execute(
         select(OdfPort.id, OdfPort.odf_id, OdfPort.fibre_id)) if f is not None}
+    for link, held in kept:  # the link's interfaces may have changed since
+        if held and all(f.cable_id in layer.cables for path in held for f in path):
+            _patch(session, link, held, layer, ports)
     new_splices: list[dict[str, Any]] = []
     splice_loss = profile.optics.splice_loss_db
     per_tray = profile.fibre.splices_per_tray
