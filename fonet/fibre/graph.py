@@ -32,10 +32,11 @@ def fibre_graph(session: Session) -> nx.MultiGraph:
         (cid, state): n for cid, state, n in session.execute(
             select(Fibre.cable_id, Fibre.state, func.count()).group_by(Fibre.cable_id,
                                                                        Fibre.state))}
-    for c in session.scalars(select(FibreCable)):
-        a = ("closure", c.a_closure_id) if c.a_closure_id else ("odf", c.a_odf_id)
-        z = ("closure", c.z_closure_id) if c.z_closure_id else ("odf", c.z_odf_id)
-        g.add_edge(a, z, key=c.id, code=c.code, role=c.role, cores=c.cores,
-                   length_m=c.length_m, status=c.status,
-                   in_use=counts.get((c.id, "in_use"), 0), spare=counts.get((c.id, "spare"), 0))
+    for cab in session.scalars(select(FibreCable)):
+        a = ("closure", cab.a_closure_id) if cab.a_closure_id else ("odf", cab.a_odf_id)
+        z = ("closure", cab.z_closure_id) if cab.z_closure_id else ("odf", cab.z_odf_id)
+        g.add_edge(a, z, key=cab.id, code=cab.code, role=cab.role, cores=cab.cores,
+                   length_m=cab.length_m, status=cab.status,
+                   in_use=counts.get((cab.id, "in_use"), 0),
+                   spare=counts.get((cab.id, "spare"), 0))
     return g
