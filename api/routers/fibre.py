@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query, Response
+from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
@@ -23,8 +26,8 @@ from fonet.store.models import Site
 
 router = APIRouter(tags=["fibre"])
 
-Ref = Annotated[str, Path(min_length=1, max_length=128, description="Code or id.")]
-LinkRef = Annotated[str, Path(min_length=1, max_length=128, description="Link name or id.")]
+Ref = Annotated[str, PathParam(min_length=1, max_length=128, description="Code or id.")]
+LinkRef = Annotated[str, PathParam(min_length=1, max_length=128, description="Link name or id.")]
 RoleQ = Annotated[Literal["backbone", "access"] | None,
                   Query(description="Only cables of this role.")]
 
@@ -130,6 +133,29 @@ def get_closure(ref: Ref, session: Reader, _: Viewer) -> dict[str, Any]:
     """Return the closure's splices: tray, in-fibre and out-fibre with colours, circuit."""
     clo = find_closure(session, ref)
     return {**_closure_out(clo, _splices(session)), "sheet": splice_sheet(session, clo.id)}
+
+
+SHEET_MEDIA = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get("/closures/{ref}/sheet.{fmt}", summary="A closure's splice sheet as a file",
+            response_class=Response,
+            responses={200: {"content": {m: {} for m in SHEET_MEDIA.values()},
+                             "description": "The splice sheet (PDF or Excel)."}})
+def closure_sheet_file(ref: Ref, fmt: Literal["pdf", "xlsx"], session: Reader, _: Viewer
+                       ) -> Response:
+    """Return the splice sheet for the field team: tray, both fibres with colours, circuit."""
+    from gis.export.fibre_docs import write_splice_sheet
+
+    sheet = splice_sheet(session, ref)
+    with tempfile.TemporaryDirectory(prefix="fonet-sheet-") as tmp:
+        out = write_splice_sheet(sheet, Path(tmp) / f"splices-{sheet['closure']}.{fmt}")
+        body = out.read_bytes()
+    return Response(body, media_type=SHEET_MEDIA[fmt], headers={
+        "Content-Disposition": f'attachment; filename="splices-{sheet["closure"]}.{fmt}"'})
 
 
 @router.get("/odfs/geojson", summary="ODFs and termination boxes as GeoJSON",

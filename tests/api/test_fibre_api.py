@@ -78,6 +78,13 @@ def test_cables_closures_odfs_and_traces(client, fibre_store) -> None:
     assert sheet["sheet"]["splices"] and all(r["in"]["colour"] and r["out"]["colour"]
                                              for r in sheet["sheet"]["splices"])
     assert client.get("/api/v1/odfs/geojson").json()["features"]
+    enc = urllib.parse.quote(clo, safe="")
+    xlsx = client.get(f"/api/v1/closures/{enc}/sheet.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert "attachment" in xlsx.headers["content-disposition"]
+    pdf = client.get(f"/api/v1/closures/{enc}/sheet.pdf")
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    assert client.get(f"/api/v1/closures/{enc}/sheet.docx").status_code == 422
     link = sorted(links)[0]
     q = urllib.parse.quote(link, safe="")
     tr = client.get(f"/api/v1/traces/{q}").json()
