@@ -5,6 +5,7 @@ from api.cli import (
     data_cmd,
     demo_cmd,
     export_cmd,
+    fibre_cmd,
     inventory_cmd,
     noc_cmd,
     otdr_cmd,
@@ -23,6 +24,7 @@ snmp_cmd.register(app)
 noc_cmd.register(app)
 otdr_cmd.register(app)
 report_cmd.register(app)
+fibre_cmd.register(app)
 export_cmd.register(app)
 serve_cmd.register(app)
 data_cmd.register(app)

@@ -37,6 +37,10 @@ if _has("fonet.noc"):
 
     ROUTERS.append((otdr.router, True))
     ROUTERS.append((reports.router, True))
+if _has("fonet.fibre"):
+    from api.routers import fibre
+
+    ROUTERS.append((fibre.router, True))
 if _has("gis.export"):
     from api.routers import exports
 

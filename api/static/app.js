@@ -328,6 +328,8 @@ async function showView(view) {
       fonet.layers.coverage?.addTo(fonet.map);
     } else if (view === 'noc') {
       await window.fonetLive.show();
+    } else if (view === 'fibre') {
+      await window.fonetFibre.show();
     }
   } catch (e) { message(e.message); }
 }

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fonet.fibre.restore import broken_circuits
 from fonet.noc.topology import PlanTopology
 from fonet.store.models import Device, Link
 from fonet.store.observed import DeviceStatus, LinkState
@@ -264,3 +265,35 @@ def failure_groups(topo: PlanTopology, down_links: set[int], failed_sites: set[i
         links = {lid for _, lid in topo.adjacency[s] if lid in down_links}
         groups.append(FailureGroup(frozenset(), frozenset(), frozenset({s}), frozenset(links)))
     return groups
+
+
+def cable_cut(session: Session, topo: PlanTopology, cables: Iterable[str | int], *,
+              redundancy: bool = True) -> dict[str, Any]:
+    """Impact of cutting whole cables of the fibre layer (what-if).
+
+    A cut cable breaks the circuits with a fibre on it, and only those: another cable in the
+    same trench keeps its circuits. Each broken circuit lists the spare fibres on the cables
+    of its path that could take it over once the cut is spliced through.
+
+    Parameters
+    ----------
+    session
+        An open session (the fibre layer is read from it).
+    topo
+        The plan's logical graph.
+    cables
+        Cable codes or ids.
+
+    Returns
+    -------
+    dict
+        What :func:`impact` returns for the broken circuits' links, with ``failed.cables``
+        and ``failed.circuits`` (each with ``restore``: per cable of its path, the spare
+        fibres there, and ``restorable``).
+    """
+    cut, circuits = broken_circuits(session, cables)
+    failed = {c["link_id"] for c in circuits if c["link_id"] in topo.links}
+    out = impact(topo, failed_links=failed, redundancy=redundancy)
+    out["failed"]["cables"] = cut
+    out["failed"]["circuits"] = circuits
+    return out

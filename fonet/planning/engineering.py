@@ -50,11 +50,18 @@ def splices_on_path(length_m: float, closures_passed: int, drum_length_m: float)
     return int(length_m // drum_length_m) + closures_passed
 
 
-def path_loss_db(length_m: float, splices: int, optics: Optics, wavelength_nm: int) -> float:
-    """Link loss of a passive fibre path (fibre, splices, connectors; no margin)."""
+def path_loss_db(length_m: float, splices: int, optics: Optics, wavelength_nm: int,
+                 connectors: int | None = None) -> float:
+    """Link loss of a passive fibre path (fibre, splices, connectors; no margin).
+
+    The one loss rule of fonet: the planner's budget and the fibre layer's traces both use it.
+    ``connectors`` defaults to the profile's ``connectors_per_path``.
+    """
     att = optics.attenuation_db_per_km[str(wavelength_nm)]
+    if connectors is None:
+        connectors = optics.connectors_per_path
     return (length_m / 1000 * att + splices * optics.splice_loss_db
-            + optics.connectors_per_path * optics.connector_loss_db)
+            + connectors * optics.connector_loss_db)
 
 
 @dataclass
@@ -74,11 +81,24 @@ class LossCheck:
 
 def check_loss(length_m: float, closures_passed: int, profile: Profile, transceiver: str
                ) -> LossCheck:
-    """Check a path against a transceiver class, with the planning margin."""
-    o = profile.optics
+    """Check a path against a transceiver class, with the planning margin.
+
+    The splices are counted by :func:`splices_on_path`; see :func:`check_path_loss`.
+    """
     splices = splices_on_path(length_m, closures_passed, profile.hardware.drum_length_m)
-    l1310 = path_loss_db(length_m, splices, o, 1310)
-    l1550 = path_loss_db(length_m, splices, o, 1550)
+    return check_path_loss(length_m, splices, profile, transceiver)
+
+
+def check_path_loss(length_m: float, splices: int, profile: Profile, transceiver: str, *,
+                    connectors: int | None = None) -> LossCheck:
+    """Check a path of known splices and connectors against a transceiver class.
+
+    The planner counts the splices a path will have (:func:`check_loss`); a fibre trace counts
+    those it passes. Both come here, so both apply the same rule.
+    """
+    o = profile.optics
+    l1310 = path_loss_db(length_m, splices, o, 1310, connectors)
+    l1550 = path_loss_db(length_m, splices, o, 1550, connectors)
     t = o.transceivers[transceiver]
     loss = l1310 if t.wavelength_nm == 1310 else l1550
     over = loss + o.margin_db > t.budget_db

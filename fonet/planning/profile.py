@@ -156,6 +156,23 @@ class Otdr(_Strict):
     instrument_accuracy_fraction: float = Field(default=2.5e-5, ge=0, le=0.01)
 
 
+class FibreRules(_Strict):
+    """How the fibre layer is designed from a plan (``fonet fibre design``)."""
+
+    spare_fraction: float = Field(default=0.25, ge=0, le=1)
+    """Share of each cable's fibres kept spare (for restoration), at least ``spare_min``."""
+    spare_min: int = Field(default=2, ge=0)
+    fibres_per_tube: int = Field(default=12, ge=1)
+    splices_per_tray: int = Field(default=12, ge=1)
+    colour_standard: str = "TIA-598"
+    cable_type_by_method: dict[str, str] = Field(default_factory=lambda: {
+        "aerial": "ADSS", "underground": "duct", "existing_duct": "duct"})
+
+    def spares(self, cores: int) -> int:
+        """Fibres a cable of ``cores`` keeps spare."""
+        return min(cores, max(self.spare_min, math.ceil(cores * self.spare_fraction)))
+
+
 class Profile(_Strict):
     """A complete planning profile (see ``default_profile.yaml`` for every field's source)."""
 
@@ -166,6 +183,7 @@ class Profile(_Strict):
     optics: Optics
     topology: Topology
     otdr: Otdr = Field(default_factory=Otdr)
+    fibre: FibreRules = Field(default_factory=FibreRules)
 
     @model_validator(mode="after")
     def _core_costs(self) -> Profile:

@@ -321,4 +321,5 @@ class PlanSite(Base):
 
 # the observed-telemetry tables share the metadata (imported last: they refer to the above)
 from fonet.store import access as _access  # noqa: E402, F401
+from fonet.store import fibre as _fibre  # noqa: E402, F401
 from fonet.store import observed as _observed  # noqa: E402, F401

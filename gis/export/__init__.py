@@ -95,6 +95,7 @@ def export_plan(engine: Engine, plan_id: int | None, fmt: str, out: Path | str, 
         that cannot be written.
     """
     t0 = time.perf_counter()
+    extra: dict[str, int] = {}
     if fmt not in FORMATS:
         raise InputError("--format", f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     check_lang(lang)
@@ -108,13 +109,17 @@ def export_plan(engine: Engine, plan_id: int | None, fmt: str, out: Path | str, 
     pl = load_layers(engine, plan_id)
     try:
         files = _write(pl, fmt, out, lang, kecamatan)
+        if fmt == "gpkg":  # the fibre layer, where one is designed: cables, closures, ODFs
+            from gis.export.fibre_layers import add_fibre_layers
+
+            extra = add_fibre_layers(engine, out)
     except OSError as exc:
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR):
             raise InputError("--out", f"cannot write {exc.filename or out}: "
                                       f"{exc.strerror}") from None
         raise
     return {"plan_id": pl.plan_id, "format": fmt, "files": [str(f) for f in files],
-            "layers": {k: len(v) for k, v in pl.layers.items()},
+            "layers": {**{k: len(v) for k, v in pl.layers.items()}, **extra},
             "seconds": round(time.perf_counter() - t0, 3)}
 
 

@@ -1,0 +1,1 @@
+"""The physical fibre layer: cables, fibres, closures, splices, ODFs and circuits."""
