@@ -294,7 +294,8 @@ def trace(
     Each hop: ODF port and patch, cable with fibre number and colours, closure and splice,
     with cumulative length and loss (the planner's loss rule).
     """
-    from fonet.fibre.trace import find_link, trace_circuit, trace_fibre
+    from fonet.fibre.lookup import find_link
+    from fonet.fibre.trace import trace_circuit, trace_fibre
     from fonet.store import reader, require_current
 
     if (link is None) == (cable is None):

@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from api.deps import MAX_ID, Engineer, Paging, Reader, Store, Viewer
 from api.geojson import GeoJSONResponse, collection, degenerate, feature, geometry, point
 from fonet.fibre.design import design
-from fonet.fibre.edit import find_closure, splice
+from fonet.fibre.edit import splice
 from fonet.fibre.geometry import cable_lines, odf_points
+from fonet.fibre.lookup import find_cable, find_closure, find_link
 from fonet.fibre.sheets import cable_schematic, splice_sheet
-from fonet.fibre.trace import find_cable, find_link, trace_circuit
+from fonet.fibre.trace import trace_circuit
 from fonet.noc.impact import cable_cut
 from fonet.noc.topology import load_topology
 from fonet.store import transaction

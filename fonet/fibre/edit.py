@@ -23,7 +23,7 @@ from fonet.fibre.integrity import (
     route_problems,
     strand_problems,
 )
-from fonet.fibre.trace import find_cable
+from fonet.fibre.lookup import find_cable, find_closure, find_odf
 from fonet.store.fibre import (
     CableSegment,
     Circuit,
@@ -36,26 +36,6 @@ from fonet.store.fibre import (
     Splice,
 )
 from fonet.store.models import INSTALL_METHODS, Link, RouteEdge, RouteNode
-
-
-def find_closure(session: Session, ref: str | int) -> Closure:
-    """Return a closure by code or id; :class:`NotFoundError` if there is none."""
-    c = session.scalar(select(Closure).where(Closure.code == str(ref)))
-    if c is None and str(ref).isdigit():
-        c = session.get(Closure, int(ref))
-    if c is None:
-        raise NotFoundError(f"no closure {ref!r}")
-    return c
-
-
-def find_odf(session: Session, ref: str | int) -> Odf:
-    """Return an ODF by code or id; :class:`NotFoundError` if there is none."""
-    o = session.scalar(select(Odf).where(Odf.code == str(ref)))
-    if o is None and str(ref).isdigit():
-        o = session.get(Odf, int(ref))
-    if o is None:
-        raise NotFoundError(f"no ODF {ref!r}")
-    return o
 
 
 def find_fibre(session: Session, cable_ref: str | int, number: int) -> Fibre:
@@ -224,7 +204,7 @@ def assign(session: Session, link_ref: str | int,
     The fibres must be free and already joined by splices and terminated on the ODFs at the
     link's two sites.
     """
-    from fonet.fibre.trace import find_link
+    from fonet.fibre.lookup import find_link
 
     link = find_link(session, link_ref)
     src = f"circuit of link {link.name}"

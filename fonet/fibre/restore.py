@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fonet.fibre.trace import find_cable
+from fonet.fibre.lookup import find_cable
 from fonet.store.fibre import Circuit, CircuitFibre, Fibre, FibreCable
 from fonet.store.models import Link
 

@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fonet.fibre.edit import find_closure
-from fonet.fibre.trace import find_cable
+from fonet.fibre.lookup import find_cable, find_closure
 from fonet.store.fibre import (
     Circuit,
     CircuitFibre,

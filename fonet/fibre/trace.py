@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from fonet.errors import NotFoundError
 from fonet.fibre.integrity import circuit_path_problems
+from fonet.fibre.lookup import find_cable
 from fonet.planning.engineering import check_loss, check_path_loss, path_loss_db
 from fonet.planning.profile import Profile, load_profile, profile_from_dict
 from fonet.store.fibre import (
@@ -28,26 +29,6 @@ from fonet.store.fibre import (
     Splice,
 )
 from fonet.store.models import Device, Interface, Link, LinkSpan, Plan, PlanSite, Site, Span
-
-
-def find_link(session: Session, ref: str | int) -> Link:
-    """Return a link by name or id; :class:`NotFoundError` if there is none."""
-    link = session.scalar(select(Link).where(Link.name == str(ref)))
-    if link is None and str(ref).isdigit():
-        link = session.get(Link, int(ref))
-    if link is None:
-        raise NotFoundError(f"no link named {ref!r}")
-    return link
-
-
-def find_cable(session: Session, ref: str | int) -> FibreCable:
-    """Return a cable by code or id; :class:`NotFoundError` if there is none."""
-    cable = session.scalar(select(FibreCable).where(FibreCable.code == str(ref)))
-    if cable is None and str(ref).isdigit():
-        cable = session.get(FibreCable, int(ref))
-    if cable is None:
-        raise NotFoundError(f"no cable {ref!r}")
-    return cable
 
 
 def link_profile(session: Session, link: Link) -> Profile:
