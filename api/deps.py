@@ -95,9 +95,14 @@ def forget_tokens() -> None:
 
 def current_principal(
     engine: Store,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the bearer token; 401 when missing, unknown or revoked."""
+    """Authenticate the bearer token; 401 when missing, unknown or revoked.
+
+    Each token may make so many requests a second (``FONET_RATE_PER_TOKEN_S``, with a
+    burst): beyond, 429 with ``Retry-After``.
+    """
     challenge = {"WWW-Authenticate": 'Bearer realm="fonet"'}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "this resource needs an API token: send 'Authorization: Bearer "
@@ -107,6 +112,15 @@ def current_principal(
         raise Problem(401, "the API token is unknown or revoked",
                       headers={"WWW-Authenticate": 'Bearer realm="fonet", '
                                                    'error="invalid_token"'})
+    limiter = getattr(request.app.state, "limiter", None)
+    if limiter is not None:
+        wait = limiter.take(who.token_id)
+        if wait > 0:
+            raise Problem(429, f"too many requests with the token {who.name!r}: at most "
+                               f"{limiter.rate_s:g} a second on average",
+                          kind="too-many-requests",
+                          headers={"Retry-After": limiter.retry_after(wait)})
+    request.state.who = who  # for the audit log
     return who
 
 
@@ -139,19 +153,34 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID, description="Row id.")]
 
 
 class PageParams:
-    """``limit`` and ``offset`` of a paginated list."""
+    """``limit`` and ``offset`` of a paginated list, and the URL of the page."""
 
-    def __init__(self, limit: Annotated[int, Query(ge=1, le=1000, description="Items per "
-                                                                              "page.")] = 100,
+    def __init__(self, request: Request,
+                 limit: Annotated[int, Query(ge=1, le=1000, description="Items per "
+                                                                       "page.")] = 100,
                  offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to "
                                                                                "skip.")] = 0
                  ) -> None:
         self.limit = limit
         self.offset = offset
+        self.url = request.url
+
+    def _at(self, offset: int) -> str:
+        url = self.url.include_query_params(limit=self.limit, offset=offset)
+        return f"{url.path}?{url.query}"
+
+    def links(self, total: int) -> dict[str, str | None]:
+        """``self``, ``next`` and ``prev`` links (``None`` past either end)."""
+        nxt = self.offset + self.limit
+        return {"self": self._at(self.offset),
+                "next": self._at(nxt) if nxt < total else None,
+                "prev": self._at(max(0, self.offset - self.limit)) if self.offset > 0
+                else None}
 
     def page(self, items: list[Any], total: int) -> dict[str, Any]:
-        """Wrap one page of ``items`` with the total and the window."""
-        return {"items": items, "total": total, "limit": self.limit, "offset": self.offset}
+        """Wrap one page of ``items`` with the total, the window and the links."""
+        return {"items": items, "total": total, "limit": self.limit, "offset": self.offset,
+                "links": self.links(total)}
 
 
 Paging = Annotated[PageParams, Depends()]

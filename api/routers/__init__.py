@@ -7,7 +7,7 @@ import importlib.util
 from fastapi import APIRouter
 
 from api import events
-from api.routers import areas, devices, health, links, plans, routes, sites, tokens
+from api.routers import areas, devices, health, jobs, links, plans, routes, sites, tokens
 
 
 def _has(name: str) -> bool:
@@ -28,6 +28,7 @@ ROUTERS: list[tuple[APIRouter, bool]] = [
     (events.router, True),
     (devices.router, True),
     (tokens.router, True),
+    (jobs.router, True),
 ]
 if _has("fonet.noc"):
     from api.routers import noc

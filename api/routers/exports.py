@@ -1,61 +1,44 @@
-"""Exports of a plan: GeoPackage, GeoJSON, KML, CSV tables, the A3 map (PNG, PDF)."""
+"""Exports of a plan: GeoPackage, GeoJSON, KML, CSV tables, the A3 map (PNG, PDF), as jobs."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import zipfile
-from pathlib import Path
+import asyncio
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from api.deps import Id, Store, Viewer
+from api.jobs_work import MEDIA
+from api.routers.jobs import JOB_RESPONSES, accepted, submit
+from api.schemas import JobOut
+from fonet.errors import NotFoundError
+from fonet.store import reader
+from fonet.store.models import Plan
 from gis.export import ExportFormat, Lang
 
 router = APIRouter(tags=["exports"])
 
+__all__ = ["MEDIA", "router"]
 
 
+def _plan_exists(engine: object, plan_id: int) -> None:
+    with reader(engine) as s:  # type: ignore[arg-type]
+        if s.get(Plan, plan_id) is None:
+            raise NotFoundError(f"no plan with id {plan_id}")
 
 
+@router.post("/plans/{plan_id}/exports/{fmt}", status_code=202,
+             summary="Export a plan (a job)", response_model=JobOut, responses=JOB_RESPONSES)
+async def export(plan_id: Id, fmt: ExportFormat, engine: Store, request: Request, who: Viewer,
+                 lang: Lang = Lang.id) -> JSONResponse:
+    """Export a plan as `fonet export` does, as a job.
 
-MEDIA = {"gpkg": "application/geopackage+sqlite3", "kml": "application/vnd.google-earth.kml+xml",
-         "png": "image/png", "pdf": "application/pdf", "zip": "application/zip"}
-
-
-@router.get("/plans/{plan_id}/exports/{fmt}", summary="Export a plan",
-            response_class=FileResponse,
-            responses={200: {"content": {v: {} for v in MEDIA.values()},
-                             "description": "The file (GeoJSON and CSV come zipped)."}})
-def export(plan_id: Id, fmt: ExportFormat, engine: Store, _: Viewer, lang: Lang = Lang.id
-           ) -> FileResponse:
-    """Export a plan as `fonet export` does.
-
-    GeoJSON (one file per layer) and CSV (bill of materials and coverage) come as a ZIP
-    archive.
+    The answer is `202 Accepted` with the job; when it has succeeded, `links.result`
+    (`GET /api/v1/jobs/{id}/result`) downloads the file. GeoJSON (one file per layer) and
+    CSV (bill of materials and coverage) come as a ZIP archive. A token may have only a few
+    jobs queued or running at once (429 with `Retry-After` beyond).
     """
-    from gis.export import export_plan
-
-    folder = Path(tempfile.mkdtemp(prefix="fonet-export-"))
-    cleanup = BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
-    try:
-        stem = f"fonet-plan-{plan_id}"
-        if fmt in (ExportFormat.geojson, ExportFormat.csv):
-            out = folder / stem
-            out.mkdir()
-            result = export_plan(engine, plan_id, fmt.value, out, lang=lang.value)
-            archive = folder / f"{stem}-{fmt.value}.zip"
-            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-                for f in result["files"]:
-                    z.write(f, Path(f).name)
-            return FileResponse(archive, media_type=MEDIA["zip"], filename=archive.name,
-                                background=cleanup)
-        out = folder / f"{stem}.{fmt.value}"
-        export_plan(engine, plan_id, fmt.value, out, lang=lang.value)
-        return FileResponse(out, media_type=MEDIA[fmt.value], filename=out.name,
-                            background=cleanup)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    await asyncio.to_thread(_plan_exists, engine, plan_id)
+    job = await submit(request, who, "export",
+                       {"plan_id": plan_id, "format": fmt.value, "lang": lang.value})
+    return accepted(job)

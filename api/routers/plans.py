@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
@@ -17,10 +19,12 @@ from api.geojson import (
     site_feature,
     span_features,
 )
+from api.routers.jobs import JOB_RESPONSES, accepted, submit
+from api.schemas import JobOut
 from fonet.errors import NotFoundError
 from fonet.planning.profile import load_profile, profile_from_dict
 from fonet.planning.result import PlanResult
-from fonet.store import transaction
+from fonet.store import reader
 from fonet.store.models import Plan, PlanSite, Site
 
 router = APIRouter(tags=["plans"])
@@ -80,22 +84,34 @@ def list_plans(session: Reader, paging: Paging, _: Viewer) -> dict[str, Any]:
     return paging.page([plan_brief(p) for p in rows], total)
 
 
-@router.post("/plans", status_code=201, summary="Run a plan (engineer)")
-def create_plan(body: PlanIn, engine: Store, request: Request, _: Engineer) -> PlanResult:
-    """Plan fibre to every office (and schools by option) and store it as a new scenario.
-
-    Takes several seconds on the regency. The result is what `fonet plan --json` prints.
-    """
-    from fonet.planning.plan import run_plan
-
+def _check_plan_input(engine: Any, body: PlanIn) -> None:
+    """Refuse at once what the plan job would fail on: a bad profile, unknown sites."""
     profile = load_profile()
     if body.profile:
-        profile = profile_from_dict(_merge(profile.model_dump(mode="json"), body.profile),
-                                    "body.profile")
-    with transaction(engine) as s:
-        result = run_plan(s, profile, name=body.name, pop_code=body.pop, hub_codes=body.hubs,
-                          include_schools=body.schools, seed=body.seed)
-    return result
+        profile_from_dict(_merge(profile.model_dump(mode="json"), body.profile), "body.profile")
+    codes = [c for c in (body.pop, *body.hubs.values()) if c]
+    if codes:
+        with reader(engine) as s:
+            known = set(s.scalars(select(Site.code).where(Site.code.in_(codes))))
+        missing = [c for c in codes if c not in known]
+        if missing:
+            raise NotFoundError(f"no site with code {missing[0]!r}")
+
+
+@router.post("/plans", status_code=202, summary="Run a plan as a job (engineer)",
+             response_model=JobOut, responses=JOB_RESPONSES)
+async def create_plan(body: PlanIn, engine: Store, request: Request, who: Engineer
+                      ) -> JSONResponse:
+    """Plan fibre to every office (and schools by option) and store it as a new scenario.
+
+    Planning takes several seconds on the regency, so it runs as a job: the answer is
+    `202 Accepted` with the job (`Location` names it). Follow `GET /api/v1/jobs/{id}` (or the
+    `job` events of `/api/v1/events`); when it has succeeded, `links.result` is the new
+    plan. A bad profile or an unknown site code is refused at once (422, 404).
+    """
+    await asyncio.to_thread(_check_plan_input, engine, body)
+    job = await submit(request, who, "plan", body.model_dump(mode="json"))
+    return accepted(job)
 
 
 @router.get("/plans/{plan_id}", summary="One plan")

@@ -158,6 +158,8 @@ class Plan(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the plan was archived (deleted through the API); archived plans are kept."""
 
     spans: Mapped[list[Span]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", passive_deletes=True
@@ -313,3 +315,4 @@ class PlanSite(Base):
 # the observed-telemetry tables share the metadata (imported last: they refer to the above)
 from fonet.store import access as _access  # noqa: E402, F401
 from fonet.store import observed as _observed  # noqa: E402, F401
+from fonet.store import service as _service  # noqa: E402, F401

@@ -127,3 +127,17 @@ class Server:
             code = self.proc.wait()
         self._log.close()
         return code
+
+
+def wait_job(client, job: dict, headers: dict[str, str], timeout_s: float = 180.0) -> dict:  # noqa: ANN001
+    """Poll a job (``GET links.self``) until it has succeeded or failed; return it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = client.get(job["links"]["self"], headers=headers)
+        assert got.status_code == 200, got.text
+        out = got.json()
+        if out["state"] in ("succeeded", "failed"):
+            return out
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job['id']} still {out['state']} after {timeout_s} s")
+        time.sleep(0.2)
