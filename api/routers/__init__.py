@@ -7,7 +7,18 @@ import importlib.util
 from fastapi import APIRouter
 
 from api import events
-from api.routers import areas, devices, health, jobs, links, plans, routes, sites, tokens
+from api.routers import (
+    areas,
+    audit,
+    devices,
+    health,
+    jobs,
+    links,
+    plans,
+    routes,
+    sites,
+    tokens,
+)
 
 
 def _has(name: str) -> bool:
@@ -29,6 +40,7 @@ ROUTERS: list[tuple[APIRouter, bool]] = [
     (devices.router, True),
     (tokens.router, True),
     (jobs.router, True),
+    (audit.router, True),
 ]
 if _has("fonet.noc"):
     from api.routers import noc
