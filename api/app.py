@@ -25,6 +25,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from api import problems
 from api.audit import AuditLog
+from api.caching import RenderCache
 from api.docs import install_docs
 from api.events import EventHub
 from api.jobs import JobRunner
@@ -246,6 +247,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.limiter = RateLimiter(settings.rate_per_token_s, settings.rate_burst)
     app.state.audit = AuditLog(app.state.engine)
     app.state.cache = {}
+    app.state.rendered = RenderCache()
     app.state.features = features()
     problems.install(app)
     # outermost last: HEAD becomes GET first, every answer gets the security headers, bodies

@@ -40,6 +40,8 @@ class AuditLog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.writes = 0
+        """Writes answered without error so far: a stamp for cached answers."""
 
     def record(self, *, who: Any, method: str, path: str, status: int,
                details: dict[str, Any] | None = None) -> None:
@@ -67,6 +69,8 @@ class AuditLog:
                 nonlocal status
                 if message["type"] == "http.response.start":
                     status = message["status"]
+                    if status < 400:  # stored by now: cached answers must be rendered anew
+                        self.audit.writes += 1
                 await send(message)
 
             try:

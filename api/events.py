@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine, false, func, or_, select
@@ -84,6 +84,8 @@ class EventHub:
         self._job_sig: dict[int, tuple[Any, ...]] = {}
         self._job_since: datetime | None = None
         self._subs: set[asyncio.Queue] = set()
+        self.version = 0
+        """Grows with every event seen: a stamp of the live state for cached answers."""
         self._task: asyncio.Task | None = None
 
     @property
@@ -137,6 +139,8 @@ class EventHub:
             except Exception:  # a locked or vanished store must not end the stream
                 log.exception("could not read events from the store")
                 events = []
+            if events:
+                self.version += 1
             for ev in events:
                 for q in list(self._subs):
                     try:
@@ -230,8 +234,8 @@ def _token_valid(engine: Engine, token_id: int) -> bool:
 
 
 def _frame(event: str, eid: str, data: dict[str, Any]) -> bytes:
-    return (f"event: {event}\nid: {eid}\ndata: {json.dumps(data, default=str)}\n\n"
-            ).encode()
+    return (f"event: {event}\nid: {eid}\ndata: ".encode() + orjson.dumps(data, default=str)
+            + b"\n\n")
 
 
 def parse_last_id(value: str | None) -> int | None:

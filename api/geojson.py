@@ -6,11 +6,11 @@ UTM 49S (a tolerance in metres) for display, their codes and names kept whole.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 from shapely.geometry import LineString, MultiLineString, mapping
 from shapely.geometry.base import BaseGeometry
@@ -231,6 +231,20 @@ class GeoJSONResponse(Response):
 
 
 def json_bytes(obj: Any) -> bytes:
-    """Render plain JSON data compactly (no model validation: the data is built here)."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    """Render plain JSON data compactly with orjson (no model validation: built here).
+
+    NaN and infinities become ``null``; numpy scalars and arrays are written as numbers and
+    lists.
+    """
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY, default=_default)
+    except TypeError as exc:
+        raise ValueError(f"cannot render as JSON: {exc}") from exc
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -39,8 +39,8 @@ from fonet.store.service import Job
 
 log = logging.getLogger(__name__)
 
-TASKS_PER_WORKER = 20
-"""A worker process is replaced after this many jobs (bounds what a leak can hold)."""
+JOBS_PER_POOL = 20
+"""The worker processes are replaced after this many jobs (bounds what a leak can hold)."""
 
 
 class TooManyJobs(Exception):  # noqa: N818  (a refusal, answered 429)
@@ -88,6 +88,8 @@ class JobRunner:
         self.per_token = per_token
         self.result_ttl_s = result_ttl_s
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_jobs = 0
+        self._slots: asyncio.Semaphore | None = None
         self._tasks: set[asyncio.Task] = set()
         self._submit_lock = asyncio.Lock()
         self.started = 0
@@ -171,20 +173,30 @@ class JobRunner:
             pool.shutdown(wait=False)
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
+        # (not max_tasks_per_child: with it, CPython 3.11's pool can hang once every worker
+        # has reached its limit; a whole pool is replaced instead, between jobs)
+        if self._pool is not None and self._pool_jobs >= JOBS_PER_POOL:
+            old, self._pool = self._pool, None
+            old.shutdown(wait=False)  # its running jobs finish, then its processes exit
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                max_tasks_per_child=TASKS_PER_WORKER)
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool_jobs = 0
+        self._pool_jobs += 1
         return self._pool
 
     async def _run(self, job_id: int) -> None:
         from api.jobs_work import work
 
         loop = asyncio.get_running_loop()
-        self.started += 1
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.workers)
         try:
-            await loop.run_in_executor(self._ensure_pool(), work, self.db_url, job_id,
-                                       str(self.jobs_dir))
+            # at most `workers` jobs in any pool at once, old or new
+            async with self._slots:
+                self.started += 1
+                await loop.run_in_executor(self._ensure_pool(), work, self.db_url, job_id,
+                                           str(self.jobs_dir))
         except BrokenProcessPool:
             log.error("the worker of job %d died", job_id)
             self._pool = None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from api.caching import cached
 from api.deps import MAX_ID, Paging, Reader, Viewer
 from api.events import alarm_info
 from api.geojson import (
@@ -20,7 +20,7 @@ from api.geojson import (
     link_geometries,
     link_rows,
 )
-from fonet.store.models import Device, Interface, Site
+from fonet.store.models import Device, Interface, Link, Site
 from fonet.store.observed import Alarm
 
 router = APIRouter(tags=["links"])
@@ -81,21 +81,33 @@ def list_links(session: Reader, paging: Paging, _: Viewer, plan_id: PlanQ = None
     return paging.page([link_out(r, sites, ifaces) for r in window], len(rows))
 
 
+def live_stamp(request: Request, session: Any) -> tuple[Any, ...]:
+    """Return a version of the links and their live state.
+
+    It changes with every live event, every write through the API and every link added,
+    removed or (de)terminated by another process.
+    """
+    links = session.execute(select(func.count(), func.max(Link.id),
+                                   func.sum(func.coalesce(Link.a_interface_id, 0)
+                                            + func.coalesce(Link.z_interface_id, 0)))).one()
+    return (request.app.state.events.version, request.app.state.audit.writes, *links)
+
+
 @router.get("/links/geojson", summary="Links with live state, as GeoJSON",
             response_class=GeoJSONResponse)
-def links_geojson(session: Reader, _: Viewer, plan_id: PlanQ = None,
-                  monitored: MonitoredQ = None, state: StateQ = None) -> GeoJSONResponse:
+def links_geojson(session: Reader, request: Request, _: Viewer, plan_id: PlanQ = None,
+                  monitored: MonitoredQ = None, state: StateQ = None) -> Response:
     """Each link along its spans (or straight between its end sites), with ``state``."""
-    rows = link_rows(session, plan_id=plan_id, monitored=monitored, state=state)
-    geoms = link_geometries(session, [r.id for r in rows])
-    sites, ifaces = _names(session, rows)
-    feats = [feature(geometry(geoms[r.id]) if r.id in geoms else None,
-                     link_out(r, sites, ifaces), r.id) for r in rows]
-    return GeoJSONResponse(collection(feats))
+    def build() -> bytes:
+        rows = link_rows(session, plan_id=plan_id, monitored=monitored, state=state)
+        geoms = link_geometries(session, [r.id for r in rows])
+        sites, ifaces = _names(session, rows)
+        feats = [feature(geometry(geoms[r.id]) if r.id in geoms else None,
+                         link_out(r, sites, ifaces), r.id) for r in rows]
+        return json_bytes(collection(feats))
 
-
-NOC_TTL_S = 1.0
-"""The rendered NOC state is reused this long while no live event arrives."""
+    return cached(request, ("links", plan_id, monitored, state), live_stamp(request, session),
+                  build, "application/geo+json")
 
 
 @router.get("/noc/state", summary="The NOC's state: monitored links and open alarms",
@@ -107,23 +119,21 @@ def noc_state(session: Reader, request: Request, _: Viewer) -> Response:
 
     ``cursor`` is the id of the newest live event: a client that then opens
     `/api/v1/events` with ``Last-Event-ID: cursor`` misses nothing in between. The answer is
-    rendered once for all readers while no event arrives, for up to a second.
+    rendered once per version of the live state (``at`` tells when), with an ``ETag``.
     """
     cursor = request.app.state.events.cursor
-    cache = request.app.state.cache
-    hit = cache.get("noc")
-    now = time.monotonic()
-    if hit is not None and hit[0] == cursor and now - hit[1] < NOC_TTL_S:
-        return Response(hit[2], media_type="application/json")
-    rows = link_rows(session, observed=True)
-    sites, ifaces = _names(session, rows)
-    alarms = session.execute(select(Alarm.__table__).where(Alarm.cleared_at.is_(None))
-                             .order_by(Alarm.raised_at.desc(), Alarm.id.desc()))
-    counts: dict[str, int] = {"up": 0, "down": 0, "degraded": 0, "unknown": 0}
-    links = [link_out(r, sites, ifaces) for r in rows]
-    for lo in links:
-        counts[lo["state"]] = counts.get(lo["state"], 0) + 1
-    body = json_bytes({"at": datetime.now(UTC).isoformat(), "cursor": cursor, "counts": counts,
-                       "links": links, "alarms": [alarm_info(a) for a in alarms]})
-    cache["noc"] = (cursor, now, body)
-    return Response(body, media_type="application/json")
+
+    def build() -> bytes:
+        rows = link_rows(session, observed=True)
+        sites, ifaces = _names(session, rows)
+        alarms = session.execute(select(Alarm.__table__).where(Alarm.cleared_at.is_(None))
+                                 .order_by(Alarm.raised_at.desc(), Alarm.id.desc()))
+        counts: dict[str, int] = {"up": 0, "down": 0, "degraded": 0, "unknown": 0}
+        links = [link_out(r, sites, ifaces) for r in rows]
+        for lo in links:
+            counts[lo["state"]] = counts.get(lo["state"], 0) + 1
+        return json_bytes({"at": datetime.now(UTC).isoformat(), "cursor": cursor,
+                           "counts": counts, "links": links,
+                           "alarms": [alarm_info(a) for a in alarms]})
+
+    return cached(request, ("noc",), (cursor, *live_stamp(request, session)), build)
