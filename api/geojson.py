@@ -196,13 +196,16 @@ LINK_COLUMNS = (Link.id, Link.name, Link.plan_id, Link.status, Link.a_site_id, L
 
 
 def link_rows(session: Session, *, plan_id: int | None = None, monitored: bool | None = None,
-              state: str | None = None, observed: bool = False) -> list[Any]:
+              state: str | None = None, observed: bool = False,
+              link_ids: list[int] | None = None) -> list[Any]:
     """Links with their live state (``state`` is ``None`` when never evaluated), by name.
 
     Rows carry the columns of :data:`LINK_COLUMNS`; ``observed`` keeps only links with an
     interface attached or a live state.
     """
     q = select(*LINK_COLUMNS).outerjoin(LinkState, LinkState.link_id == Link.id)
+    if link_ids is not None:
+        q = q.where(Link.id.in_(link_ids))
     if plan_id is not None:
         q = q.where(Link.plan_id == plan_id)
     if monitored is True:

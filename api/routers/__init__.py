@@ -12,6 +12,7 @@ from api.routers import (
     audit,
     devices,
     health,
+    interfaces,
     jobs,
     links,
     plans,
@@ -41,6 +42,7 @@ ROUTERS: list[tuple[APIRouter, bool]] = [
     (tokens.router, True),
     (jobs.router, True),
     (audit.router, True),
+    (interfaces.router, True),
 ]
 if _has("fonet.noc"):
     from api.routers import noc

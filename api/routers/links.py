@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from api.caching import cached
-from api.deps import MAX_ID, Paging, Reader, Viewer
+from api.deps import MAX_ID, Admin, Id, Paging, Reader, Store, Viewer
 from api.events import alarm_info
 from api.geojson import (
     GeoJSONResponse,
@@ -20,6 +21,9 @@ from api.geojson import (
     link_geometries,
     link_rows,
 )
+from api.schemas import Page
+from fonet.errors import NotFoundError
+from fonet.store import transaction
 from fonet.store.models import Device, Interface, Link, Site
 from fonet.store.observed import Alarm
 
@@ -57,10 +61,22 @@ def _names(session: Any, rows: list[Any]) -> tuple[dict[int, str], dict[int, str
     return sites, ifaces
 
 
+def link_role(name: str) -> str:
+    """Return ``backbone`` (ring hops, ``P<n>:BB<ring>:...``), ``access`` or ``other``."""
+    parts = name.split(":")
+    if len(parts) > 1 and parts[1].startswith("BB"):
+        return "backbone"
+    if len(parts) > 1 and parts[1] == "AC":
+        return "access"
+    return "other"
+
+
 def link_out(r: Any, sites: dict[int, str], ifaces: dict[int, str]) -> dict[str, Any]:
     """Return a link row (see :func:`api.geojson.link_rows`) with its live state as JSON."""
     known = r.state is not None
     return {"id": r.id, "name": r.name, "plan_id": r.plan_id, "status": r.status,
+            "role": link_role(r.name),
+            "a_interface_id": r.a_interface_id, "z_interface_id": r.z_interface_id,
             "a_site": sites.get(r.a_site_id), "z_site": sites.get(r.z_site_id),
             "a_interface": ifaces.get(r.a_interface_id),
             "z_interface": ifaces.get(r.z_interface_id),
@@ -71,14 +87,70 @@ def link_out(r: Any, sites: dict[int, str], ifaces: dict[int, str]) -> dict[str,
             "updated_at": _iso(r.updated_at) if known else None}
 
 
+class LinkOut(BaseModel):
+    """A link with its ends and live state."""
+
+    id: int
+    name: str
+    plan_id: int | None
+    status: str
+    role: Literal["backbone", "access", "other"]
+    a_interface_id: int | None
+    z_interface_id: int | None
+    a_site: str | None
+    z_site: str | None
+    a_interface: str | None
+    z_interface: str | None
+    monitored: bool
+    state: State
+    reasons: list[str]
+    since: str | None
+    updated_at: str | None
+
+
+RoleQ = Annotated[Literal["backbone", "access", "other"] | None,
+                  Query(description="Only backbone (ring) or access links.")]
+LINK_ORDERS = ("name", "-name", "id", "-id", "state", "-state", "since", "-since")
+STATE_RANK = {"down": 0, "degraded": 1, "unknown": 2, "up": 3}
+
+
+def _sort(items: list[dict[str, Any]], order: str) -> list[dict[str, Any]]:
+    key = order.lstrip("-")
+    rev = order.startswith("-")
+    if key == "state":
+        return sorted(items, key=lambda x: (STATE_RANK.get(x["state"], 9), x["name"]),
+                      reverse=rev)
+    return sorted(items, key=lambda x: (x[key] is None, x[key] or "" if key != "id"
+                                        else x[key]), reverse=rev)
+
+
 @router.get("/links", summary="Links with live state")
 def list_links(session: Reader, paging: Paging, _: Viewer, plan_id: PlanQ = None,
-               monitored: MonitoredQ = None, state: StateQ = None) -> dict[str, Any]:
-    """Links (circuits between two interfaces, riding spans), by name, with live state."""
+               monitored: MonitoredQ = None, state: StateQ = None, role: RoleQ = None,
+               order: Annotated[Literal[LINK_ORDERS],  # type: ignore[valid-type]
+                                Query(description="Sort key (`state`: down first); `-` for "
+                                                  "descending.")] = "name",
+               ) -> Page[LinkOut]:
+    """Links (circuits between two interfaces, riding spans) with live state."""
     rows = link_rows(session, plan_id=plan_id, monitored=monitored, state=state)
-    window = rows[paging.offset:paging.offset + paging.limit]
-    sites, ifaces = _names(session, window)
-    return paging.page([link_out(r, sites, ifaces) for r in window], len(rows))
+    if role:
+        rows = [r for r in rows if link_role(r.name) == role]
+    sites, ifaces = _names(session, rows)
+    items = _sort([link_out(r, sites, ifaces) for r in rows], order)
+    return paging.page(items[paging.offset:paging.offset + paging.limit],  # type: ignore
+                       len(items))
+
+
+class TerminationsIn(BaseModel):
+    """The two interfaces that terminate a link.
+
+    Each as ``DEVICE:INTERFACE`` (ifName, ifDescr or ifIndex).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    a: str = Field(min_length=3, max_length=300, examples=["olt-mojosari:xe-1/0/1"])
+    z: str = Field(min_length=3, max_length=300, examples=["olt-sooko:xe-1/0/1"])
 
 
 def live_stamp(request: Request, session: Any) -> tuple[Any, ...]:
@@ -137,3 +209,45 @@ def noc_state(session: Reader, request: Request, _: Viewer) -> Response:
                            "alarms": [alarm_info(a) for a in alarms]})
 
     return cached(request, ("noc",), (cursor, *live_stamp(request, session)), build)
+
+
+def _one_link(session: Any, link_id: int) -> LinkOut:
+    rows = [r for r in link_rows(session, link_ids=[link_id])]
+    if not rows:
+        raise NotFoundError(f"no link with id {link_id}")
+    sites, ifaces = _names(session, rows)
+    return LinkOut(**link_out(rows[0], sites, ifaces))
+
+
+@router.get("/links/{link_id}", summary="One link")
+def get_link(link_id: Id, session: Reader, _: Viewer) -> LinkOut:
+    """Return a link with its ends and live state."""
+    return _one_link(session, link_id)
+
+
+@router.put("/links/{link_id}/terminations", summary="Attach a link to two interfaces "
+                                                     "(admin)")
+def attach(link_id: Id, body: TerminationsIn, engine: Store, _: Admin) -> LinkOut:
+    """Say which interfaces terminate a link: its live state follows them from the next poll."""
+    from fonet.devices import attach_link
+
+    with transaction(engine) as s:
+        link = s.get(Link, link_id)
+        if link is None:
+            raise NotFoundError(f"no link with id {link_id}")
+        attach_link(s, link.name, body.a, body.z, create=False)
+        s.flush()
+        return _one_link(s, link_id)
+
+
+@router.delete("/links/{link_id}/terminations", summary="Detach a link from its interfaces "
+                                                        "(admin)")
+def detach(link_id: Id, engine: Store, _: Admin) -> LinkOut:
+    """Forget which interfaces terminate a link: it is no longer monitored."""
+    with transaction(engine) as s:
+        link = s.get(Link, link_id)
+        if link is None:
+            raise NotFoundError(f"no link with id {link_id}")
+        link.a_interface_id = link.z_interface_id = None
+        s.flush()
+        return _one_link(s, link_id)
