@@ -16,7 +16,7 @@ from shapely.geometry import LineString, MultiLineString, mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 from fonet.geo import from_wkb, to_lonlat, to_metric
 from fonet.store.models import Area, Link, LinkSpan, RouteEdge, Site, Span
@@ -222,7 +222,7 @@ def link_rows(session: Session, *, plan_id: int | None = None, monitored: bool |
     return list(session.execute(q.order_by(Link.name)))
 
 
-class GeoJSONResponse(Response):
+class GeoJSONResponse(JSONResponse):
     """A GeoJSON answer (``application/geo+json``, RFC 7946 §12), rendered compactly."""
 
     media_type = "application/geo+json"

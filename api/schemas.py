@@ -79,3 +79,114 @@ class Deleted(BaseModel):
 
     id: int | str
     deleted: bool = True
+
+
+class HealthOut(BaseModel):
+    """What runs in the service."""
+
+    status: str
+    store: str
+    collectors: dict[str, Any]
+    events: dict[str, Any]
+    jobs: dict[str, Any] = Field(default_factory=dict)
+    features: dict[str, bool]
+
+
+class ConfigOut(BaseModel):
+    """What the web map needs to start."""
+
+    basemap_url: str | None
+    basemap_attribution: str
+    features: dict[str, bool]
+    poll_interval_s: float
+
+
+class TokenOut(BaseModel):
+    """An API token (never the token itself, nor its hash)."""
+
+    id: int
+    name: str
+    role: str
+    created_at: str | None
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class TokenCreated(TokenOut):
+    """A new token: ``token`` is shown this once."""
+
+    token: str
+
+
+class DeviceStatusOut(BaseModel):
+    """The outcome of a device's latest poll."""
+
+    reachable: bool
+    error: str | None
+    polled_at: str | None
+    seconds: float | None
+    failures: int
+
+
+class DeviceOut(BaseModel):
+    """A device: inventory, which credentials are set (never their values), last poll."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    name: str
+    host: str
+    port: int
+    snmp_version: str
+    profiles: list[str]
+    interfaces: list[dict[str, Any]]
+    credentials_set: list[str]
+    status: DeviceStatusOut | None
+
+
+class AlarmOut(BaseModel):
+    """An alarm: what, where, since when, who acknowledged it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    key: str
+    kind: str
+    severity: str
+    object_type: str
+    object_name: str
+    message: str
+    raised_at: str | None
+    cleared_at: str | None
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+
+
+class FeatureCollection(BaseModel):
+    """An RFC 7946 GeoJSON FeatureCollection (EPSG:4326 lon/lat)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "FeatureCollection"
+    features: list[dict[str, Any]]
+    bbox: list[float] | None = None
+
+
+class RouteOut(BaseModel):
+    """Least-cost route(s) between two ends."""
+
+    model_config = ConfigDict(extra="allow")
+
+    least_cost: dict[str, Any] = Field(alias="least_cost")
+    routes: list[dict[str, Any]]
+    geojson: FeatureCollection
+
+
+class NocStateOut(BaseModel):
+    """Monitored links with their live state, open alarms, counts and the event cursor."""
+
+    at: str
+    cursor: str
+    counts: dict[str, int]
+    links: list[dict[str, Any]]
+    alarms: list[dict[str, Any]]

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from api.caching import cached
 from api.deps import Reader, Viewer
 from api.geojson import GeoJSONResponse, area_features, collection, edge_features, json_bytes
+from api.schemas import FeatureCollection
 from fonet.store.models import EDGE_KINDS, Area, RouteEdge
 
 router = APIRouter(tags=["map layers"])
@@ -39,7 +40,8 @@ assert tuple(EdgeKind) == EDGE_KINDS
 
 
 @router.get("/areas/{level}", summary="Areas of one level as GeoJSON",
-            response_class=GeoJSONResponse)
+            response_class=GeoJSONResponse,
+            response_model=FeatureCollection)
 def areas(
     level: Level, session: Reader, request: Request, _: Viewer,
     tolerance_m: Annotated[float, Query(ge=0, le=500, description="Simplify outlines by this "
@@ -56,7 +58,8 @@ def areas(
                   GEOJSON)
 
 
-@router.get("/graph", summary="The route graph as GeoJSON", response_class=GeoJSONResponse)
+@router.get("/graph", summary="The route graph as GeoJSON", response_class=GeoJSONResponse,
+            response_model=FeatureCollection)
 def graph(
     session: Reader, request: Request, _: Viewer,
     kind: Annotated[list[EdgeKind] | None, Query(description="Only these edge kinds "

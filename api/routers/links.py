@@ -21,7 +21,7 @@ from api.geojson import (
     link_geometries,
     link_rows,
 )
-from api.schemas import Page
+from api.schemas import FeatureCollection, NocStateOut, Page
 from fonet.errors import NotFoundError
 from fonet.store import transaction
 from fonet.store.models import Device, Interface, Link, Site
@@ -166,7 +166,7 @@ def live_stamp(request: Request, session: Any) -> tuple[Any, ...]:
 
 
 @router.get("/links/geojson", summary="Links with live state, as GeoJSON",
-            response_class=GeoJSONResponse)
+            response_class=GeoJSONResponse, response_model=FeatureCollection)
 def links_geojson(session: Reader, request: Request, _: Viewer, plan_id: PlanQ = None,
                   monitored: MonitoredQ = None, state: StateQ = None) -> Response:
     """Each link along its spans (or straight between its end sites), with ``state``."""
@@ -183,9 +183,7 @@ def links_geojson(session: Reader, request: Request, _: Viewer, plan_id: PlanQ =
 
 
 @router.get("/noc/state", summary="The NOC's state: monitored links and open alarms",
-            response_class=Response,
-            responses={200: {"content": {"application/json": {}},
-                             "description": "`links`, `alarms`, `counts`, `cursor`, `at`."}})
+            response_model=NocStateOut)
 def noc_state(session: Reader, request: Request, _: Viewer) -> Response:
     """Every link with an interface attached or a live state, and every open alarm.
 

@@ -13,7 +13,7 @@ from api.deps import MAX_ID, Engineer, Id, Paging, Reader, Store, Viewer
 from api.geojson import collection, feature, geometry, json_bytes
 from api.places import add_places
 from api.routers.links import live_stamp
-from api.schemas import Open, Page
+from api.schemas import AlarmOut, Open, Page
 from fonet.geo import from_wkb
 from fonet.noc.alarms import acknowledge, alarm_dict, list_alarms
 from fonet.noc.impact import live_impact, what_if
@@ -84,14 +84,15 @@ def alarms(session: Reader, paging: Paging, request: Request, _: Viewer,
                   build)
 
 
-@router.post("/alarms/{alarm_id}/ack", summary="Acknowledge an alarm (engineer)")
+@router.post("/alarms/{alarm_id}/ack", summary="Acknowledge an alarm (engineer)",
+             response_model=AlarmOut)
 def ack(alarm_id: Id, body: AckIn, engine: Store, who: Engineer) -> dict[str, Any]:
     """Acknowledge an alarm in the name of the token used, with a comment."""
     with transaction(engine) as s:
         return alarm_dict(acknowledge(s, alarm_id, user=who.name, comment=body.comment))
 
 
-@router.post("/impact/what-if", summary="What a failure would cut off")
+@router.post("/impact/what-if", summary="What a failure would cut off", response_model=Open)
 def impact_what_if(body: FailureIn, session: Reader, _: Viewer) -> dict[str, Any]:
     """Sites cut off from the core POP and sites left on one path if these fail together."""
     topo = load_topology(session, body.plan_id)
@@ -99,7 +100,7 @@ def impact_what_if(body: FailureIn, session: Reader, _: Viewer) -> dict[str, Any
                    devices=body.devices)
 
 
-@router.get("/impact/live", summary="What the failures now cut off")
+@router.get("/impact/live", summary="What the failures now cut off", response_model=Open)
 def impact_live(session: Reader, _: Viewer, plan_id: PlanQ = None) -> dict[str, Any]:
     """Impact of the links down now and the sites whose devices are all unreachable."""
     return live_impact(session, load_topology(session, plan_id))

@@ -23,7 +23,7 @@ from api.geojson import (
     span_features,
 )
 from api.routers.jobs import JOB_RESPONSES, accepted, submit
-from api.schemas import JobOut, Page, iso
+from api.schemas import FeatureCollection, JobOut, Page, iso
 from fonet.errors import NotFoundError
 from fonet.planning.profile import load_profile, profile_from_dict
 from fonet.planning.result import PlanResult
@@ -224,7 +224,8 @@ def get_plan(plan_id: Id, session: Reader, request: Request, _: Viewer) -> Respo
 
 
 @router.get("/plans/{plan_id}/spans", summary="A plan's spans as GeoJSON",
-            response_class=GeoJSONResponse)
+            response_class=GeoJSONResponse,
+            response_model=FeatureCollection)
 def plan_spans(plan_id: Id, session: Reader, request: Request, _: Viewer) -> Response:
     """Spans (fibre along route edges): role (backbone or access), ring, phase, cores, cost."""
     return cached(request, ("spans", plan_id), plan_stamp(request, session, plan_id),
@@ -233,7 +234,8 @@ def plan_spans(plan_id: Id, session: Reader, request: Request, _: Viewer) -> Res
 
 
 @router.get("/plans/{plan_id}/sites", summary="The sites a plan serves, as GeoJSON",
-            response_class=GeoJSONResponse)
+            response_class=GeoJSONResponse,
+            response_model=FeatureCollection)
 def plan_sites(plan_id: Id, session: Reader, request: Request, _: Viewer) -> Response:
     """Return the core POP, hubs and access sites with hub, path length, loss, phase."""
     def build() -> bytes:
@@ -308,7 +310,8 @@ def coverage(plan_id: Id, session: Reader, engine: Store, request: Request, _: V
 
 
 @router.get("/plans/{plan_id}/villages", summary="Villages by coverage status, as GeoJSON",
-            response_class=GeoJSONResponse)
+            response_class=GeoJSONResponse,
+            response_model=FeatureCollection)
 def villages(plan_id: Id, session: Reader, engine: Store, request: Request, _: Viewer
              ) -> Response:
     """Village polygons with ``status``: ``built``, ``planned`` or ``not_covered``.

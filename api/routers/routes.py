@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from api.deps import Engineer, Reader
 from api.geojson import collection, feature, geometry
+from api.schemas import RouteOut
 from fonet.errors import InputError
 from fonet.geo import from_wkb
 from fonet.inventory import AreaLocator
@@ -93,7 +94,8 @@ def _route_geometry(session: Any, edge_ids: list[int], coords: list[list[float]]
     return LineString(coords) if len(coords) > 1 else None
 
 
-@router.post("/routes", summary="Least-cost route between two sites or points (engineer)")
+@router.post("/routes", summary="Least-cost route between two sites or points (engineer)",
+             response_model=RouteOut)
 def route(body: RouteIn, session: Reader, request: Request, _: Engineer) -> dict[str, Any]:
     """Find the least-cost route and ``k`` routes that share no route edge.
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from api.deps import Engineer, Paging, Reader, Store, Viewer
 from api.geojson import GeoJSONResponse, collection, site_feature, site_properties
-from api.schemas import Page
+from api.schemas import FeatureCollection, Page
 from fonet.errors import InputError, NotFoundError, StateError
 from fonet.inventory import SiteRecord, add_sites
 from fonet.routes import attach_sites
@@ -110,7 +110,8 @@ def list_sites(session: Reader, paging: Paging, _: Viewer, kind: KindQ = None,
     return paging.page([site_out(s) for s in rows], total)  # type: ignore[return-value]
 
 
-@router.get("/sites/geojson", summary="Sites as GeoJSON", response_class=GeoJSONResponse)
+@router.get("/sites/geojson", summary="Sites as GeoJSON", response_class=GeoJSONResponse,
+            response_model=FeatureCollection)
 def sites_geojson(session: Reader, _: Viewer, kind: KindQ = None, kecamatan: KecQ = None,
                   q: TextQ = None) -> GeoJSONResponse:
     """Return sites as Point features."""
