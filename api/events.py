@@ -281,15 +281,17 @@ async def events(
         try:
             yield b"retry: 2000\n\n"
             yield _frame("hello", hub.cursor, {"cursor": hub.cursor, "role": who.role})
-            for ev in missed:
-                yield _frame(*ev)
+            for old in missed:
+                yield _frame(*old)
             loop = asyncio.get_running_loop()
             checked = quiet = loop.time()
             while True:
+                ev: tuple[str, str, dict[str, Any]] | None = None
                 try:
                     ev = await asyncio.wait_for(queue.get(), timeout=REVALIDATE_S)
+                    timed_out = False
                 except TimeoutError:
-                    ev = False
+                    timed_out = True
                 now = loop.time()
                 if now - checked >= REVALIDATE_S:
                     checked = now
@@ -298,13 +300,13 @@ async def events(
                     if not await asyncio.to_thread(_token_valid, engine, who.token_id):
                         yield _frame("bye", hub.cursor, {"reason": "token revoked"})
                         return
-                if ev is None:
-                    return
-                if ev is False:
+                if timed_out:
                     if now - quiet >= KEEPALIVE_S:
                         quiet = now
                         yield b": keepalive\n\n"
                     continue
+                if ev is None:  # the hub stopped, or this client was too slow
+                    return
                 if mine(ev):
                     quiet = now
                     yield _frame(*ev)

@@ -59,6 +59,14 @@ def default_jobs_dir(db_url: str) -> Path:
     return Path(tempfile.gettempdir()) / f"fonet-jobs-{tag}"
 
 
+def _lower_priority(nice: int) -> None:
+    """Make a worker process yield the CPU to the service (its answers come first)."""
+    import os
+
+    with contextlib.suppress(OSError):
+        os.nice(nice)
+
+
 class JobRunner:
     """Runs queued jobs in a bounded pool of worker processes.
 
@@ -76,17 +84,21 @@ class JobRunner:
         Jobs one token may have queued or running at once (``FONET_JOBS_PER_TOKEN``).
     result_ttl_s
         Result files are deleted this long after their job finished.
+    nice
+        How much lower the workers' CPU priority is than the service's (``os.nice``): on a
+        busy machine the service's answers come before the heavy work.
     """
 
     def __init__(self, engine: Engine, db_url: str, *, workers: int = 2,
                  jobs_dir: Path | None = None, per_token: int = 2,
-                 result_ttl_s: float = 3600.0) -> None:
+                 result_ttl_s: float = 3600.0, nice: int = 10) -> None:
         self.engine = engine
         self.db_url = db_url
         self.workers = max(1, workers)
         self.jobs_dir = jobs_dir or default_jobs_dir(db_url)
         self.per_token = per_token
         self.result_ttl_s = result_ttl_s
+        self.nice = nice
         self._pool: ProcessPoolExecutor | None = None
         self._pool_jobs = 0
         self._slots: asyncio.Semaphore | None = None
@@ -180,7 +192,8 @@ class JobRunner:
             old.shutdown(wait=False)  # its running jobs finish, then its processes exit
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority, initargs=(self.nice,))
             self._pool_jobs = 0
         self._pool_jobs += 1
         return self._pool

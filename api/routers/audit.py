@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -31,7 +31,7 @@ class AuditOut(BaseModel):
     details: dict
 
 
-ORDERS = {"at": AuditEntry.id.asc(), "-at": AuditEntry.id.desc()}
+ORDERS: dict[str, Any] = {"at": AuditEntry.id.asc(), "-at": AuditEntry.id.desc()}
 
 
 @router.get("/audit", summary="The audit log of writes (admin)")

@@ -83,7 +83,7 @@ def interface_out(i: Interface, device: str, links: list[str]) -> InterfaceOut:
                         high_speed_mbps=i.high_speed_mbps, links=sorted(links))
 
 
-ORDERS = {"id": Interface.id.asc(), "-id": Interface.id.desc(),
+ORDERS: dict[str, Any] = {"id": Interface.id.asc(), "-id": Interface.id.desc(),
           "device": Device.name.asc(), "-device": Device.name.desc(),
           "if_index": Interface.if_index.asc(), "-if_index": Interface.if_index.desc()}
 

@@ -82,7 +82,7 @@ def list_jobs(session: Reader, paging: Paging, who: Viewer,
         q = q.where(Job.kind == kind)
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     rows = session.scalars(q.order_by(Job.id.desc()).limit(paging.limit).offset(paging.offset))
-    return paging.page([job_out(j) for j in rows], total)
+    return paging.page([job_out(j) for j in rows], total)  # type: ignore[return-value]
 
 
 @router.get("/jobs/{job_id}", summary="One job: state, progress, result link")

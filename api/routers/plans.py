@@ -117,7 +117,7 @@ class PlanPatch(BaseModel):
                                                             "plan.")
 
 
-PLAN_ORDERS = {"id": Plan.id.asc(), "-id": Plan.id.desc(), "name": Plan.name.asc(),
+PLAN_ORDERS: dict[str, Any] = {"id": Plan.id.asc(), "-id": Plan.id.desc(), "name": Plan.name.asc(),
                "-name": Plan.name.desc(), "created_at": Plan.created_at.asc(),
                "-created_at": Plan.created_at.desc()}
 PlanOrder = Literal["id", "-id", "name", "-name", "created_at", "-created_at"]

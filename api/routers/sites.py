@@ -91,9 +91,10 @@ KecQ = Annotated[str | None, Query(max_length=32, description="Kecamatan code (K
 TextQ = Annotated[str | None, Query(max_length=128, description="Text in the code or name.")]
 
 
-SITE_ORDERS = {"code": Site.code.asc(), "-code": Site.code.desc(), "name": Site.name.asc(),
-               "-name": Site.name.desc(), "kind": Site.kind.asc(), "-kind": Site.kind.desc(),
-               "id": Site.id.asc(), "-id": Site.id.desc()}
+SITE_ORDERS: dict[str, Any] = {
+    "code": Site.code.asc(), "-code": Site.code.desc(), "name": Site.name.asc(),
+    "-name": Site.name.desc(), "kind": Site.kind.asc(), "-kind": Site.kind.desc(),
+    "id": Site.id.asc(), "-id": Site.id.desc()}
 
 
 @router.get("/sites", summary="List sites")

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 
@@ -57,7 +58,7 @@ def test_malformed_last_event_id_is_ignored_and_leaves_no_subscriber(server, sto
         assert r.headers["content-type"].startswith("text/event-stream")
         lines = r.iter_lines()
         assert next(lines).startswith("retry:")
-        first = [line for line, _ in zip(lines, range(5), strict=False)]
+        first = list(itertools.islice(lines, 3))  # "", "event: hello", "id: ..."
         assert any(line.startswith("event: hello") for line in first)
         assert subscribers(server.base) == before + 1
     # the client went away: its subscription goes too
