@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import Field
@@ -26,6 +26,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from api import problems
 from api.audit import AuditLog
 from api.caching import RenderCache
+from api.deps import reject_unknown_query
 from api.docs import install_docs
 from api.events import EventHub
 from api.jobs import JobRunner
@@ -233,6 +234,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         lifespan=_lifespan,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.db_url)

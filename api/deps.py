@@ -184,3 +184,37 @@ class PageParams:
 
 
 Paging = Annotated[PageParams, Depends()]
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {p.alias for p in getattr(dependant, "query_params", [])}
+    for sub in getattr(dependant, "dependencies", []):
+        names |= _query_names(sub)
+    return names
+
+
+async def reject_unknown_query(request: Request) -> None:
+    """Refuse query parameters the operation does not know (422 naming them).
+
+    A misspelt filter (``?kinds=opd``) would otherwise be ignored silently and the whole list
+    answered as if it were filtered.
+    """
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not request.query_params \
+            or not request.url.path.startswith("/api/"):
+        return
+    names = _QUERY_NAMES.get(id(route))
+    if names is None:
+        names = frozenset(_query_names(dependant))
+        _QUERY_NAMES[id(route)] = names
+    unknown = sorted(set(request.query_params) - names)
+    if unknown:
+        known = ", ".join(sorted(names)) or "none"
+        raise Problem(422, f"unknown query parameter(s) {', '.join(unknown)}; this operation "
+                           f"takes: {known}", kind="validation",
+                      errors=[{"loc": f"query.{u}", "msg": "unknown parameter",
+                               "type": "extra_forbidden"} for u in unknown])

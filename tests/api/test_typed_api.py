@@ -212,3 +212,11 @@ def test_openapi_types_every_answer_and_documents_problems(client):
                 assert schemas and all(s and (s.get("$ref") or s.get("properties")
                                               or s.get("items")) for s in schemas), (
                     method, path, schemas)
+
+
+def test_unknown_filters_are_refused(client):
+    r = client.get("/api/v1/sites?kinds=opd")
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["loc"] == "query.kinds" and "kind" in r.json()["detail"]
+    assert client.get("/api/v1/plans?order=cost").status_code == 422
+    assert client.get("/api/v1/sites?kind=opd&order=-name&limit=2").status_code == 200
