@@ -104,3 +104,22 @@ def cached(request: Request, key: Hashable, stamp: Hashable, build: Callable[[],
         item = render(build(), media_type)
         cache.put(key, stamp, item)
     return respond(request, item)
+
+
+async def cached_async(request: Request, key: Hashable, stamp: Hashable,
+                       build: Callable[[], bytes], media_type: str = "application/json"
+                       ) -> Response:
+    """Like :func:`cached`, for routes whose stamp is known without the store.
+
+    A kept answer is sent from the event loop (no worker thread, no connection); only a
+    rendering runs in a worker thread.
+    """
+    from starlette.concurrency import run_in_threadpool
+
+    cache: RenderCache = request.app.state.rendered
+    item = cache.get(key, stamp)
+    if item is None:
+        body = await run_in_threadpool(build)
+        item = await run_in_threadpool(render, body, media_type)
+        cache.put(key, stamp, item)
+    return respond(request, item)

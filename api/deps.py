@@ -8,8 +8,9 @@ the role: no or unknown token is 401, a role that may not is 403.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -27,12 +28,12 @@ if TYPE_CHECKING:
 _bearer = HTTPBearer(auto_error=False, description="An API token: `fonet tokens create`.")
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     """Return the store's engine."""
     return request.app.state.engine
 
 
-def get_settings(request: Request) -> ServiceSettings:
+async def get_settings(request: Request) -> ServiceSettings:
     """Return the service settings."""
     return request.app.state.settings
 
@@ -71,12 +72,20 @@ another process (`fonet tokens revoke`) is refused at most this much later."""
 _tokens: dict[str, tuple[float, Principal]] = {}
 
 
-def _verified(engine: Engine, token: str) -> Principal | None:
+def _cached(token: str) -> tuple[str, Principal | None]:
+    """Return the token's hash and who holds it when verified a short while ago."""
     key = hash_token(token)
-    now = time.monotonic()
     hit = _tokens.get(key)
-    if hit is not None and now - hit[0] < TOKEN_CACHE_S:
-        return hit[1]
+    if hit is not None and time.monotonic() - hit[0] < TOKEN_CACHE_S:
+        return key, hit[1]
+    return key, None
+
+
+def _verified(engine: Engine, token: str) -> Principal | None:
+    key, who = _cached(token)
+    if who is not None:
+        return who
+    now = time.monotonic()
     with transaction(engine) as session:
         who = verify_token(session, token)
     if who is None:
@@ -93,7 +102,7 @@ def forget_tokens() -> None:
     _tokens.clear()
 
 
-def current_principal(
+async def current_principal(
     engine: Store,
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -107,7 +116,9 @@ def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "this resource needs an API token: send 'Authorization: Bearer "
                            "TOKEN' (create one with `fonet tokens create`)", headers=challenge)
-    who = _verified(engine, credentials.credentials)
+    # a token verified a moment ago is known without leaving the event loop
+    who = _cached(credentials.credentials)[1] or await asyncio.to_thread(
+        _verified, engine, credentials.credentials)
     if who is None:
         raise Problem(401, "the API token is unknown or revoked",
                       headers={"WWW-Authenticate": 'Bearer realm="fonet", '
@@ -127,10 +138,10 @@ def current_principal(
 _principal = Depends(current_principal, max_concurrency=AUTHENTICATING)
 
 
-def require_role(role: str) -> Callable[..., Principal]:
+def require_role(role: str) -> Callable[..., Awaitable[Principal]]:
     """Build a dependency that lets through callers whose role includes ``role``."""
 
-    def check(who: Annotated[Principal, _principal]) -> Principal:
+    async def check(who: Annotated[Principal, _principal]) -> Principal:
         if not who.allows(role):
             raise Problem(403, f"the token {who.name!r} has role {who.role!r}; this needs "
                                f"{role!r} or above")

@@ -85,7 +85,10 @@ class EventHub:
         self._job_since: datetime | None = None
         self._subs: set[asyncio.Queue] = set()
         self.version = 0
-        """Grows with every event seen: a stamp of the live state for cached answers."""
+        """Grows with every event seen and every change of the links' ends (by any process):
+        a stamp of the live state for cached answers."""
+        self._links_sig: tuple[Any, ...] | None = None
+        self._links_changed = False
         self._task: asyncio.Task | None = None
 
     @property
@@ -139,8 +142,9 @@ class EventHub:
             except Exception:  # a locked or vanished store must not end the stream
                 log.exception("could not read events from the store")
                 events = []
-            if events:
+            if events or self._links_changed:
                 self.version += 1
+                self._links_changed = False
             for ev in events:
                 for q in list(self._subs):
                     try:
@@ -185,6 +189,13 @@ class EventHub:
                     sig[a.id] = now
             self._alarm_sig = sig
             out.extend(self._poll_jobs(s))
+            links = tuple(s.execute(select(
+                func.count(), func.max(Link.id),
+                func.sum(func.coalesce(Link.a_interface_id, 0)
+                         + func.coalesce(Link.z_interface_id, 0)))).one())
+            if links != self._links_sig:
+                self._links_sig = links
+                self._links_changed = True
         return out
 
     def _poll_jobs(self, s: Any) -> list[tuple[str, str, dict[str, Any]]]:

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from api.caching import cached
+from api.caching import cached_async
 from api.deps import MAX_ID, Admin, Id, Paging, Reader, Store, Viewer
 from api.events import alarm_info
 from api.geojson import (
@@ -23,7 +23,7 @@ from api.geojson import (
 )
 from api.schemas import FeatureCollection, NocStateOut, Page
 from fonet.errors import NotFoundError
-from fonet.store import transaction
+from fonet.store import reader, transaction
 from fonet.store.models import Device, Interface, Link, Site
 from fonet.store.observed import Alarm
 
@@ -153,38 +153,36 @@ class TerminationsIn(BaseModel):
     z: str = Field(min_length=3, max_length=300, examples=["olt-sooko:xe-1/0/1"])
 
 
-def live_stamp(request: Request, session: Any) -> tuple[Any, ...]:
+def live_stamp(request: Request) -> tuple[Any, ...]:
     """Return a version of the links and their live state.
 
     It changes with every live event, every write through the API and every link added,
-    removed or (de)terminated by another process.
+    removed or (de)terminated by another process (the event hub watches the links).
     """
-    links = session.execute(select(func.count(), func.max(Link.id),
-                                   func.sum(func.coalesce(Link.a_interface_id, 0)
-                                            + func.coalesce(Link.z_interface_id, 0)))).one()
-    return (request.app.state.events.version, request.app.state.audit.writes, *links)
+    return (request.app.state.events.version, request.app.state.audit.writes)
 
 
 @router.get("/links/geojson", summary="Links with live state, as GeoJSON",
             response_class=GeoJSONResponse, response_model=FeatureCollection)
-def links_geojson(session: Reader, request: Request, _: Viewer, plan_id: PlanQ = None,
-                  monitored: MonitoredQ = None, state: StateQ = None) -> Response:
+async def links_geojson(request: Request, _: Viewer, plan_id: PlanQ = None,
+                        monitored: MonitoredQ = None, state: StateQ = None) -> Response:
     """Each link along its spans (or straight between its end sites), with ``state``."""
     def build() -> bytes:
-        rows = link_rows(session, plan_id=plan_id, monitored=monitored, state=state)
-        geoms = link_geometries(session, [r.id for r in rows])
-        sites, ifaces = _names(session, rows)
-        feats = [feature(geometry(geoms[r.id]) if r.id in geoms else None,
-                         link_out(r, sites, ifaces), r.id) for r in rows]
+        with reader(request.app.state.engine) as session:
+            rows = link_rows(session, plan_id=plan_id, monitored=monitored, state=state)
+            geoms = link_geometries(session, [r.id for r in rows])
+            sites, ifaces = _names(session, rows)
+            feats = [feature(geometry(geoms[r.id]) if r.id in geoms else None,
+                             link_out(r, sites, ifaces), r.id) for r in rows]
         return json_bytes(collection(feats))
 
-    return cached(request, ("links", plan_id, monitored, state), live_stamp(request, session),
-                  build, "application/geo+json")
+    return await cached_async(request, ("links", plan_id, monitored, state),
+                              live_stamp(request), build, "application/geo+json")
 
 
 @router.get("/noc/state", summary="The NOC's state: monitored links and open alarms",
             response_model=NocStateOut)
-def noc_state(session: Reader, request: Request, _: Viewer) -> Response:
+async def noc_state(request: Request, _: Viewer) -> Response:
     """Every link with an interface attached or a live state, and every open alarm.
 
     ``cursor`` is the id of the newest live event: a client that then opens
@@ -194,10 +192,12 @@ def noc_state(session: Reader, request: Request, _: Viewer) -> Response:
     cursor = request.app.state.events.cursor
 
     def build() -> bytes:
-        rows = link_rows(session, observed=True)
-        sites, ifaces = _names(session, rows)
-        alarms = session.execute(select(Alarm.__table__).where(Alarm.cleared_at.is_(None))
-                                 .order_by(Alarm.raised_at.desc(), Alarm.id.desc()))
+        with reader(request.app.state.engine) as session:
+            rows = link_rows(session, observed=True)
+            sites, ifaces = _names(session, rows)
+            alarms = list(session.execute(select(Alarm.__table__)
+                                          .where(Alarm.cleared_at.is_(None))
+                                          .order_by(Alarm.raised_at.desc(), Alarm.id.desc())))
         counts: dict[str, int] = {"up": 0, "down": 0, "degraded": 0, "unknown": 0}
         links = [link_out(r, sites, ifaces) for r in rows]
         for lo in links:
@@ -206,7 +206,7 @@ def noc_state(session: Reader, request: Request, _: Viewer) -> Response:
                            "counts": counts, "links": links,
                            "alarms": [alarm_info(a) for a in alarms]})
 
-    return cached(request, ("noc",), (cursor, *live_stamp(request, session)), build)
+    return await cached_async(request, ("noc",), (cursor, *live_stamp(request)), build)
 
 
 def _one_link(session: Any, link_id: int) -> LinkOut:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from api.caching import cached
+from api.caching import cached_async
 from api.deps import MAX_ID, Engineer, Id, Paging, Reader, Store, Viewer
 from api.geojson import collection, feature, geometry, json_bytes
 from api.places import add_places
@@ -19,7 +19,7 @@ from fonet.noc.alarms import acknowledge, alarm_dict, list_alarms
 from fonet.noc.impact import live_impact, what_if
 from fonet.noc.locate import locate_live
 from fonet.noc.topology import load_topology
-from fonet.store import transaction
+from fonet.store import reader, transaction
 from fonet.store.models import RouteEdge, Span
 
 router = APIRouter(tags=["noc"])
@@ -56,7 +56,7 @@ SEVERITIES = ("critical", "major", "minor", "warning")
 
 
 @router.get("/alarms", summary="List alarms", response_model=Page[Open])
-def alarms(session: Reader, paging: Paging, request: Request, _: Viewer,
+async def alarms(paging: Paging, request: Request, _: Viewer,
            open: Annotated[bool, Query(description="Only alarms not cleared.")] = False,
            severity: Annotated[list[Literal[SEVERITIES]] | None,  # type: ignore[valid-type]
                                Query(description="Only these severities (repeatable).")]
@@ -71,17 +71,18 @@ def alarms(session: Reader, paging: Paging, request: Request, _: Viewer,
     zoom to, or ``null`` when it is not known.
     """
     def build() -> bytes:
-        rows = list_alarms(session, open_only=open, limit=100_000)
-        if severity:
-            rows = [r for r in rows if r["severity"] in severity]
-        if kind:
-            rows = [r for r in rows if r["kind"] == kind]
-        window = rows[paging.offset:paging.offset + paging.limit]
-        add_places(session, window)
+        with reader(request.app.state.engine) as session:
+            rows = list_alarms(session, open_only=open, limit=100_000)
+            if severity:
+                rows = [r for r in rows if r["severity"] in severity]
+            if kind:
+                rows = [r for r in rows if r["kind"] == kind]
+            window = rows[paging.offset:paging.offset + paging.limit]
+            add_places(session, window)
         return json_bytes(paging.page(window, len(rows)))
 
-    return cached(request, ("alarms", str(request.url.query)), live_stamp(request, session),
-                  build)
+    return await cached_async(request, ("alarms", str(request.url.query)),
+                              live_stamp(request), build)
 
 
 @router.post("/alarms/{alarm_id}/ack", summary="Acknowledge an alarm (engineer)",
@@ -107,14 +108,16 @@ def impact_live(session: Reader, _: Viewer, plan_id: PlanQ = None) -> dict[str, 
 
 
 @router.get("/noc/cut", summary="Where the fibre is most likely cut", response_model=Open)
-def located_cut(session: Reader, request: Request, _: Viewer, plan_id: PlanQ = None
-                ) -> Response:
+async def located_cut(request: Request, _: Viewer, plan_id: PlanQ = None) -> Response:
     """Ranked places (sections of spans, trenches) whose cut explains the links down now.
 
     ``geojson`` draws the places of the most likely hypothesis.
     """
-    return cached(request, ("cut", plan_id), live_stamp(request, session),
-                  lambda: json_bytes(_located_cut(session, plan_id)))
+    def build() -> bytes:
+        with reader(request.app.state.engine) as session:
+            return json_bytes(_located_cut(session, plan_id))
+
+    return await cached_async(request, ("cut", plan_id), live_stamp(request), build)
 
 
 def _located_cut(session: Any, plan_id: int | None) -> dict[str, Any]:

@@ -167,3 +167,33 @@ def test_lists_link_to_the_next_and_previous_pages(client, tokens):
     last = client.get(f"/api/v1/sites?limit=50&kind=village_office&offset="
                       f"{first['total'] - 1}", headers=h).json()
     assert last["links"]["next"] is None and len(last["items"]) == 1
+
+
+def test_job_progress_reaches_its_owner_on_the_stream(server, store):
+    import json
+
+    tokens = make_tokens(store)
+    plan_id = httpx.get(server.base + "/api/v1/plans", headers=bearer(tokens["viewer"]),
+                        timeout=10).json()["items"][0]["id"]
+    seen: list[dict] = []
+    with httpx.stream("GET", server.base + "/api/v1/events", headers=bearer(tokens["viewer"]),
+                      timeout=httpx.Timeout(5, read=120)) as r:
+        event = None
+        job = None
+        for line in r.iter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event == "hello" and job is None:
+                job = httpx.post(f"{server.base}/api/v1/plans/{plan_id}/exports/csv",
+                                 headers=bearer(tokens["viewer"]), timeout=10).json()
+            elif line.startswith("data:") and event == "job":
+                data = json.loads(line[5:])
+                assert data["token_id"] is not None
+                if job and data["id"] == job["id"]:
+                    seen.append(data)
+                    if data["state"] in ("succeeded", "failed"):
+                        break
+    states = [d["state"] for d in seen]
+    assert states[-1] == "succeeded", seen
+    assert "running" in states and seen[-1]["progress"] == 1.0
+    assert seen[-1]["links"]["self"] == f"/api/v1/jobs/{job['id']}"
