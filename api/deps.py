@@ -66,9 +66,10 @@ Reader = Annotated[Session, Depends(get_session, scope="function", max_concurren
 SettingsDep = Annotated["ServiceSettings", Depends(get_settings)]
 
 
-TOKEN_CACHE_S = 5.0
-"""A verified token is trusted this long without reading the store again; a token revoked by
-another process (`fonet tokens revoke`) is refused at most this much later."""
+TOKEN_CACHE_S = 120.0
+"""A verified token is trusted this long without reading the store again. Revocations are
+not waited for: the event hub reads the tokens revoked (by any process, `fonet tokens
+revoke` too) on each of its polls and drops them from the cache (:func:`forget_revoked`)."""
 _tokens: dict[str, tuple[float, Principal]] = {}
 
 
@@ -95,6 +96,12 @@ def _verified(engine: Engine, token: str) -> Principal | None:
         _tokens.clear()
     _tokens[key] = (now, who)
     return who
+
+
+def forget_revoked(token_hashes: list[str]) -> None:
+    """Drop revoked tokens from the cache: their next request is refused."""
+    for h in token_hashes:
+        _tokens.pop(h, None)
 
 
 def forget_tokens() -> None:

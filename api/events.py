@@ -27,7 +27,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine, false, func, or_, select
 
-from api.deps import MAX_ID, Viewer
+from api.deps import MAX_ID, Viewer, forget_revoked
 from fonet.store import reader
 from fonet.store.access import ApiToken
 from fonet.store.models import Link
@@ -88,6 +88,7 @@ class EventHub:
         """Grows with every event seen and every change of the links' ends (by any process):
         a stamp of the live state for cached answers."""
         self._links_sig: tuple[Any, ...] | None = None
+        self._revoked_since: datetime | None = None
         self._links_changed = False
         self._task: asyncio.Task | None = None
 
@@ -196,7 +197,19 @@ class EventHub:
             if links != self._links_sig:
                 self._links_sig = links
                 self._links_changed = True
+            self._poll_revoked(s)
         return out
+
+    def _poll_revoked(self, s: Any) -> None:
+        """Drop the tokens revoked since the last poll from the verified-token cache."""
+        q = select(ApiToken.token_hash, ApiToken.revoked_at).where(
+            ApiToken.revoked_at.is_not(None))
+        if self._revoked_since is not None:
+            q = q.where(ApiToken.revoked_at >= self._revoked_since)
+        rows = s.execute(q).all()
+        if rows:
+            forget_revoked([h for h, _ in rows])
+            self._revoked_since = max(t for _, t in rows)
 
     def _poll_jobs(self, s: Any) -> list[tuple[str, str, dict[str, Any]]]:
         """Jobs whose state, progress or message changed since the last poll."""

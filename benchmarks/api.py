@@ -166,8 +166,8 @@ def _q(values: list[float]) -> tuple[float, float, float]:
     return q[49] * 1000, q[98] * 1000, values[-1] * 1000
 
 
-async def run(base: str, tokens: list[str], readers: int, requests: int, paths: list[str]
-              ) -> None:
+async def run(base: str, tokens: list[str], readers: int, requests: int, paths: list[str],
+              warmup: int = 1) -> None:
     limits = httpx.Limits(max_connections=readers, max_keepalive_connections=readers)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
         first = (await client.get("/api/v1/noc/state",
@@ -177,6 +177,9 @@ async def run(base: str, tokens: list[str], readers: int, requests: int, paths: 
         lat: dict[str, list[float]] = {}
         errors: list[str] = []
         sizes: dict[str, int] = {}
+        if warmup:  # every screen logs in and loads the view once before it polls
+            await asyncio.gather(*(reader(client, tokens[i % len(tokens)], paths, warmup, {},
+                                          errors, {}) for i in range(readers)))
         cpu0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         await asyncio.gather(*(reader(client, tokens[i % len(tokens)], paths, requests, lat,
@@ -213,6 +216,8 @@ def main() -> None:
     ap.add_argument("--db-url", default=Settings().db_url)
     ap.add_argument("--readers", type=int, default=100)
     ap.add_argument("--requests", type=int, default=20, help="rounds per reader")
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="untimed rounds per reader first (the screens load the view)")
     ap.add_argument("--only", action="append", help="read only this path (repeatable), "
                                                    "e.g. noc/state")
     ap.add_argument("--server-path", help="run the server from this source tree")
@@ -229,7 +234,8 @@ def main() -> None:
     if args.base:
         if not args.token:
             ap.error("--base needs --token")
-        asyncio.run(run(args.base, [args.token], args.readers, args.requests, paths(1)))
+        asyncio.run(run(args.base, [args.token], args.readers, args.requests, paths(1),
+                        args.warmup))
         return
     with tempfile.TemporaryDirectory(prefix="fonet-bench-") as tmp:
         url, tokens, counts, plan_id = prepare(args.db_url, Path(tmp), args.readers,
@@ -239,7 +245,8 @@ def main() -> None:
         proc, base = start_server(url, Path(tmp) / "serve.log", args.server_path)
         server_pid_cpu = _cpu_s(proc.pid)
         try:
-            asyncio.run(run(base, tokens, args.readers, args.requests, paths(plan_id)))
+            asyncio.run(run(base, tokens, args.readers, args.requests, paths(plan_id),
+                            args.warmup))
             print(f"server CPU during the run {_cpu_s(proc.pid) - server_pid_cpu:.1f} s")
         finally:
             proc.terminate()

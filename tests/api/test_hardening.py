@@ -197,3 +197,18 @@ def test_job_progress_reaches_its_owner_on_the_stream(server, store):
     assert states[-1] == "succeeded", seen
     assert "running" in states and seen[-1]["progress"] == 1.0
     assert seen[-1]["links"]["self"] == f"/api/v1/jobs/{job['id']}"
+
+
+def test_a_token_revoked_by_another_process_is_refused_soon(server, store):
+    from api.auth import revoke_token
+    from fonet.store import make_engine, transaction
+
+    token = make_tokens(store)["viewer"]
+    me = httpx.get(server.base + "/api/v1/me", headers=bearer(token), timeout=10)
+    assert me.status_code == 200  # verified and cached by the service
+    eng = make_engine(store)
+    with transaction(eng) as s:  # as `fonet tokens revoke` does
+        revoke_token(s, me.json()["id"])
+    eng.dispose()
+    wait_until(lambda: httpx.get(server.base + "/api/v1/me", headers=bearer(token),
+                                 timeout=10).status_code == 401, 10, "the revocation")
