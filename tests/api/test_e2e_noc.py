@@ -10,6 +10,7 @@ links sharing one span are down (so the located cut is that span).
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -196,3 +197,24 @@ def test_down_links_show_above_the_located_cut(server, store, scene, browser,  #
     item.find_element(By.CSS_SELECTOR, "button.zoom").click()
     wait_for(browser, "fonet.map.getZoom() >= 15", 10, "the zoom")
     screenshot(browser, "noc-cut.png", tmp_path)
+
+
+@pytest.mark.parametrize(("page", "rendered"), [
+    ("/docs", "document.querySelectorAll('.opblock').length"),
+    ("/redoc", "document.querySelectorAll('[data-section-id^=\"operation\"], "
+               "[id^=\"operation\"]').length"),
+])
+def test_api_docs_render_offline_under_the_csp(server, browser, page, rendered):  # noqa: F811
+    """The docs pages render from the service's own files (the browser has no Internet)."""
+    browser.get(server.base + page)
+    deadline = time.monotonic() + 60
+    count = 0
+    while time.monotonic() < deadline:
+        count = browser.execute_script(f"return {rendered};")
+        if count > 30:
+            break
+        time.sleep(0.2)
+    assert count > 30, (page, count, browser.get_log("browser")[-5:])
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"
+              and "Content Security Policy" in e["message"]]
+    assert not errors, errors
