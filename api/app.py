@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
 VENDOR_LEAFLET = STATIC_DIR / "node_modules" / "leaflet" / "dist" / "leaflet.js"
+VENDOR_DOCS = STATIC_DIR / "node_modules" / "swagger-ui-dist" / "swagger-ui-bundle.js"
 API_PREFIX = "/api/v1"
 
 
@@ -177,7 +178,7 @@ def features() -> dict[str, bool]:
 
     noc = has("fonet.noc")
     return {"alarms": noc, "impact": noc, "exports": has("gis.export"),
-            "map": VENDOR_LEAFLET.is_file()}
+            "map": VENDOR_LEAFLET.is_file(), "docs": VENDOR_DOCS.is_file()}
 
 
 @asynccontextmanager
@@ -279,6 +280,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse("/map/")
 
+    if not app.state.features["docs"]:
+        log.warning("the API docs' files are missing (%s): run `make setup` or "
+                    "`npm ci --prefix api/static`", VENDOR_DOCS)
     if not app.state.features["map"]:
         log.warning("the web map's Leaflet files are missing (%s): run `make setup` or "
                     "`npm ci --prefix api/static`", VENDOR_LEAFLET)
