@@ -16,13 +16,22 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import Field
 from sqlalchemy import Engine
+from starlette.middleware.gzip import GZipMiddleware
 
 from api import problems
+from api.audit import AuditLog
+from api.caching import RenderCache
+from api.deps import reject_unknown_query
+from api.docs import install_docs
 from api.events import EventHub
+from api.jobs import JobRunner
+from api.middleware import HeadAsGet, SecurityHeaders, content_security_policy
+from api.ratelimit import RateLimiter
 from fonet.config import Settings
 from fonet.store import make_engine, reader, require_current
 
@@ -30,6 +39,7 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
 VENDOR_LEAFLET = STATIC_DIR / "node_modules" / "leaflet" / "dist" / "leaflet.js"
+VENDOR_DOCS = STATIC_DIR / "node_modules" / "swagger-ui-dist" / "swagger-ui-bundle.js"
 API_PREFIX = "/api/v1"
 
 
@@ -58,6 +68,20 @@ class ServiceSettings(Settings):
         How often the event stream looks for new changes in the store.
     max_body_bytes
         Largest request body accepted; larger ones get 413.
+    job_workers
+        Worker processes running heavy jobs (plans, exports) at once
+        (``FONET_JOB_WORKERS``); more jobs wait in the queue.
+    jobs_per_token
+        Jobs one token may have queued or running at once; more get 429.
+    jobs_dir
+        Folder of the jobs' result files (default: a folder per store in the temp folder).
+    job_result_ttl_s
+        Result files are deleted this long after their job finished.
+    rate_per_token_s
+        Requests per second one token may make on average (``0``: no limit); beyond its
+        burst it gets 429 with ``Retry-After``.
+    rate_burst
+        Requests one token may make at once above the average rate.
     """
 
     basemap_url: str | None = None
@@ -69,6 +93,12 @@ class ServiceSettings(Settings):
     collectors: bool = True
     events_interval_s: float = 0.3
     max_body_bytes: int = 1_048_576
+    job_workers: int = Field(default=2, ge=1, le=32)
+    jobs_per_token: int = Field(default=2, ge=0, le=1000)
+    jobs_dir: Path | None = None
+    job_result_ttl_s: float = Field(default=3600.0, gt=0)
+    rate_per_token_s: float = Field(default=50.0, ge=0)
+    rate_burst: int = Field(default=200, ge=1)
 
 
 class Collectors:
@@ -152,7 +182,7 @@ def features() -> dict[str, bool]:
 
     noc = has("fonet.noc")
     return {"alarms": noc, "impact": noc, "exports": has("gis.export"),
-            "map": VENDOR_LEAFLET.is_file()}
+            "map": VENDOR_LEAFLET.is_file(), "docs": VENDOR_DOCS.is_file()}
 
 
 @asynccontextmanager
@@ -161,6 +191,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     await asyncio.to_thread(require_current, engine)
     hub: EventHub = app.state.events
     await hub.start()
+    jobs: JobRunner = app.state.jobs
+    await jobs.start()
     collectors: Collectors = app.state.collectors
     try:
         await collectors.start()
@@ -171,6 +203,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         with contextlib.suppress(Exception):
             await collectors.stop()
+        with contextlib.suppress(Exception):
+            await jobs.stop()
         await hub.stop()
         engine.dispose()
 
@@ -203,6 +237,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             "sites and asks routes; `admin` also manages devices, credentials and tokens. Map "
             "layers are RFC 7946 GeoJSON (EPSG:4326); errors are RFC 9457 problem details."),
         lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.db_url)
@@ -212,17 +249,45 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
                                       concurrency=settings.poll_concurrency,
                                       timeout_s=settings.poll_timeout_s,
                                       retries=settings.poll_retries)
+    app.state.jobs = JobRunner(app.state.engine, settings.db_url, workers=settings.job_workers,
+                               jobs_dir=settings.jobs_dir, per_token=settings.jobs_per_token,
+                               result_ttl_s=settings.job_result_ttl_s)
+    app.state.limiter = RateLimiter(settings.rate_per_token_s, settings.rate_burst)
+    app.state.audit = AuditLog(app.state.engine)
     app.state.cache = {}
+    app.state.rendered = RenderCache()
     app.state.features = features()
     problems.install(app)
+    # outermost last: HEAD becomes GET first, every answer gets the security headers, bodies
+    # are compressed, and oversize bodies are refused before anything reads them
     app.add_middleware(problems.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuditLog.Middleware, audit=app.state.audit)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.add_middleware(SecurityHeaders, csp=content_security_policy(settings.basemap_url))
+    app.add_middleware(HeadAsGet)
     for router, prefix in ROUTERS:
         app.include_router(router, prefix=API_PREFIX if prefix else "")
+
+    install_docs(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            app.openapi_schema = problems.document_problems(get_openapi(
+                title=app.title, version=app.version, summary=app.summary,
+                description=app.description, routes=app.routes))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/map/")
 
+    if not app.state.features["docs"]:
+        log.warning("the API docs' files are missing (%s): run `make setup` or "
+                    "`npm ci --prefix api/static`", VENDOR_DOCS)
     if not app.state.features["map"]:
         log.warning("the web map's Leaflet files are missing (%s): run `make setup` or "
                     "`npm ci --prefix api/static`", VENDOR_LEAFLET)

@@ -5,33 +5,40 @@ new :class:`~fonet.store.observed.LinkStateChange` rows (by id) and for raised, 
 cleared :class:`~fonet.store.observed.Alarm` rows, whoever wrote them (this process's
 collectors or another process), and fans them out to every connected client.
 
-Events (``event:`` field) are ``link_state`` and ``alarm``, their data one JSON object; each
-has an ``id`` of the form ``L<link change id>.A<alarm id>`` so that a client reconnecting with
-``Last-Event-ID`` is sent the link changes it missed.
+Events (``event:`` field) are ``link_state``, ``alarm`` and ``job`` (a job's state or progress
+changed: sent to its owner and to admins), their data one JSON object; each has an ``id`` of
+the form ``L<link change id>.A<alarm id>`` so that a client reconnecting with
+``Last-Event-ID`` is sent the link changes it missed. A malformed ``Last-Event-ID`` is
+ignored. A stream ends when its client goes (its subscription with it) and when its token is
+revoked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine, Row, false, func, or_, select
 
-from api.deps import Viewer
+from api.deps import MAX_ID, Viewer, forget_revoked
 from fonet.store import reader
+from fonet.store.access import ApiToken
 from fonet.store.models import Link
 from fonet.store.observed import Alarm, LinkStateChange
+from fonet.store.service import Job
 
 log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 15.0
+REVALIDATE_S = 5.0
+"""How often an open stream checks that its token is still valid."""
 QUEUE_SIZE = 1000
 
 
@@ -74,7 +81,15 @@ class EventHub:
         self.last_change_id = 0
         self.last_alarm_id = 0
         self._alarm_sig: dict[int, tuple[Any, Any]] = {}
+        self._job_sig: dict[int, tuple[Any, ...]] = {}
+        self._job_since: datetime | None = None
         self._subs: set[asyncio.Queue] = set()
+        self.version = 0
+        """Grows with every event seen and every change of the links' ends (by any process):
+        a stamp of the live state for cached answers."""
+        self._links_sig: tuple[Any, ...] | None = None
+        self._revoked_since: datetime | None = None
+        self._links_changed = False
         self._task: asyncio.Task | None = None
 
     @property
@@ -88,6 +103,9 @@ class EventHub:
             self.last_alarm_id = s.scalar(select(func.max(Alarm.id))) or 0
             self._alarm_sig = {a.id: (a.acknowledged_at, a.cleared_at) for a in
                                s.scalars(select(Alarm).where(Alarm.cleared_at.is_(None)))}
+            self._job_since = s.scalar(select(func.max(Job.updated_at)))
+            self._job_sig = {j.id: _job_sig(j) for j in s.scalars(
+                select(Job).where(Job.state.in_(("queued", "running"))))}
 
     async def start(self) -> None:
         """Start polling (inside the running loop)."""
@@ -125,6 +143,9 @@ class EventHub:
             except Exception:  # a locked or vanished store must not end the stream
                 log.exception("could not read events from the store")
                 events = []
+            if events or self._links_changed:
+                self.version += 1
+                self._links_changed = False
             for ev in events:
                 for q in list(self._subs):
                     try:
@@ -168,6 +189,43 @@ class EventHub:
                 if a.cleared_at is None:
                     sig[a.id] = now
             self._alarm_sig = sig
+            out.extend(self._poll_jobs(s))
+            links = tuple(s.execute(select(
+                func.count(), func.max(Link.id),
+                func.sum(func.coalesce(Link.a_interface_id, 0)
+                         + func.coalesce(Link.z_interface_id, 0)))).one())
+            if links != self._links_sig:
+                self._links_sig = links
+                self._links_changed = True
+            self._poll_revoked(s)
+        return out
+
+    def _poll_revoked(self, s: Any) -> None:
+        """Drop the tokens revoked since the last poll from the verified-token cache."""
+        q = select(ApiToken.token_hash, ApiToken.revoked_at).where(
+            ApiToken.revoked_at.is_not(None))
+        if self._revoked_since is not None:
+            q = q.where(ApiToken.revoked_at >= self._revoked_since)
+        rows = s.execute(q).all()
+        if rows:
+            forget_revoked([h for h, _ in rows])
+            self._revoked_since = max(t for _, t in rows)
+
+    def _poll_jobs(self, s: Any) -> list[tuple[str, str, dict[str, Any]]]:
+        """Jobs whose state, progress or message changed since the last poll."""
+        q = select(Job).order_by(Job.updated_at, Job.id).limit(2000)
+        if self._job_since is not None:
+            q = q.where(Job.updated_at >= self._job_since)
+        out = []
+        seen: dict[int, tuple[Any, ...]] = {}
+        for j in s.scalars(q):
+            sig = _job_sig(j)
+            if self._job_sig.get(j.id) != sig:
+                out.append(("job", self.cursor, job_event(j)))
+            seen[j.id] = sig
+            self._job_since = j.updated_at
+        # only the jobs updated at the newest time seen can be read again next time
+        self._job_sig = {k: v for k, v in seen.items() if v[-1] == self._job_since}
         return out
 
     def missed_changes(self, since_change_id: int) -> list[tuple[str, str, dict[str, Any]]]:
@@ -182,16 +240,37 @@ class EventHub:
                 for c, name in rows]
 
 
+def _job_sig(j: Job) -> tuple[Any, ...]:
+    return (j.state, round(j.progress or 0.0, 3), j.message, j.updated_at)
+
+
+def job_event(j: Job) -> dict[str, Any]:
+    """Return what a ``job`` event carries."""
+    return {"id": j.id, "kind": j.kind, "state": j.state, "progress": j.progress or 0.0,
+            "message": j.message, "error": j.error, "token_id": j.token_id,
+            "links": {"self": f"/api/v1/jobs/{j.id}"}}
+
+
+def _token_valid(engine: Engine, token_id: int) -> bool:
+    with reader(engine) as s:
+        row = s.get(ApiToken, token_id)
+        return row is not None and row.revoked_at is None
+
+
 def _frame(event: str, eid: str, data: dict[str, Any]) -> bytes:
-    return (f"event: {event}\nid: {eid}\ndata: {json.dumps(data, default=str)}\n\n"
-            ).encode()
+    return (f"event: {event}\nid: {eid}\ndata: ".encode() + orjson.dumps(data, default=str)
+            + b"\n\n")
 
 
-def _parse_last_id(value: str | None) -> int | None:
-    if not value or not value.startswith("L"):
+def parse_last_id(value: str | None) -> int | None:
+    """Return the link-change id of a ``Last-Event-ID`` (``L<id>.A<id>``), or ``None``."""
+    if not value or not value.startswith("L") or len(value) > 64:
         return None
     head = value[1:].split(".", 1)[0]
-    return int(head) if head.isdigit() else None
+    if not head.isascii() or not head.isdigit():
+        return None
+    n = int(head)
+    return n if n <= MAX_ID else None
 
 
 router = APIRouter(tags=["live"])
@@ -212,29 +291,56 @@ async def events(
     every 15 s to keep proxies from closing it.
     """
     hub: EventHub = request.app.state.events
-    queue = hub.subscribe()
-    since = _parse_last_id(last_event_id)
+    since = parse_last_id(last_event_id)
     missed = await asyncio.to_thread(hub.missed_changes, since) if since is not None else []
+    engine = request.app.state.engine
+    admin = who.allows("admin")
+
+    def mine(ev: tuple[str, str, dict[str, Any]]) -> bool:
+        return ev[0] != "job" or admin or ev[2].get("token_id") == who.token_id
+
+    queue = hub.subscribe()  # from here on, every way out unsubscribes
 
     async def stream() -> AsyncIterator[bytes]:
         try:
             yield b"retry: 2000\n\n"
             yield _frame("hello", hub.cursor, {"cursor": hub.cursor, "role": who.role})
-            for ev in missed:
-                yield _frame(*ev)
+            for old in missed:
+                yield _frame(*old)
+            loop = asyncio.get_running_loop()
+            checked = quiet = loop.time()
             while True:
+                ev: tuple[str, str, dict[str, Any]] | None = None
                 try:
-                    ev = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_S)
+                    ev = await asyncio.wait_for(queue.get(), timeout=REVALIDATE_S)
+                    timed_out = False
                 except TimeoutError:
+                    timed_out = True
+                now = loop.time()
+                if now - checked >= REVALIDATE_S:
+                    checked = now
                     if await request.is_disconnected():
                         return
-                    yield b": keepalive\n\n"
+                    if not await asyncio.to_thread(_token_valid, engine, who.token_id):
+                        yield _frame("bye", hub.cursor, {"reason": "token revoked"})
+                        return
+                if timed_out:
+                    if now - quiet >= KEEPALIVE_S:
+                        quiet = now
+                        yield b": keepalive\n\n"
                     continue
-                if ev is None:
+                if ev is None:  # the hub stopped, or this client was too slow
                     return
-                yield _frame(*ev)
+                if mine(ev):
+                    quiet = now
+                    yield _frame(*ev)
         finally:
             hub.unsubscribe(queue)
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    try:
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache",
+                                          "X-Accel-Buffering": "no"})
+    except BaseException:
+        hub.unsubscribe(queue)
+        raise

@@ -6,17 +6,17 @@ UTM 49S (a tolerance in metres) for display, their codes and names kept whole.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 from shapely.geometry import LineString, MultiLineString, mapping
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 from fonet.geo import from_wkb, to_lonlat, to_metric
 from fonet.store.models import Area, Link, LinkSpan, RouteEdge, Site, Span
@@ -196,13 +196,16 @@ LINK_COLUMNS = (Link.id, Link.name, Link.plan_id, Link.status, Link.a_site_id, L
 
 
 def link_rows(session: Session, *, plan_id: int | None = None, monitored: bool | None = None,
-              state: str | None = None, observed: bool = False) -> list[Any]:
+              state: str | None = None, observed: bool = False,
+              link_ids: list[int] | None = None) -> list[Any]:
     """Links with their live state (``state`` is ``None`` when never evaluated), by name.
 
     Rows carry the columns of :data:`LINK_COLUMNS`; ``observed`` keeps only links with an
     interface attached or a live state.
     """
     q = select(*LINK_COLUMNS).outerjoin(LinkState, LinkState.link_id == Link.id)
+    if link_ids is not None:
+        q = q.where(Link.id.in_(link_ids))
     if plan_id is not None:
         q = q.where(Link.plan_id == plan_id)
     if monitored is True:
@@ -219,7 +222,7 @@ def link_rows(session: Session, *, plan_id: int | None = None, monitored: bool |
     return list(session.execute(q.order_by(Link.name)))
 
 
-class GeoJSONResponse(Response):
+class GeoJSONResponse(JSONResponse):
     """A GeoJSON answer (``application/geo+json``, RFC 7946 §12), rendered compactly."""
 
     media_type = "application/geo+json"
@@ -231,6 +234,20 @@ class GeoJSONResponse(Response):
 
 
 def json_bytes(obj: Any) -> bytes:
-    """Render plain JSON data compactly (no model validation: the data is built here)."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    """Render plain JSON data compactly with orjson (no model validation: built here).
+
+    NaN and infinities become ``null``; numpy scalars and arrays are written as numbers and
+    lists.
+    """
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY, default=_default)
+    except TypeError as exc:
+        raise ValueError(f"cannot render as JSON: {exc}") from exc
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")

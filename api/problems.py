@@ -214,3 +214,75 @@ class BodyLimit:
                                 (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An RFC 9457 problem detail (`application/problem+json`).",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "`urn:fonet:problem:<slug>`."},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "What is wrong, for a person."},
+        "instance": {"type": "string", "description": "The path of the request."},
+        "errors": {"type": "array", "description": "Validation faults (422).",
+                   "items": {"type": "object", "properties": {
+                       "loc": {"type": "string"}, "msg": {"type": "string"},
+                       "type": {"type": "string"}}}},
+        "field": {"type": "string"},
+        "feature": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+_WHY = {400: "Bad request (the body is not valid JSON).",
+        401: "No, unknown or revoked API token.",
+        403: "The token's role may not do this.",
+        404: "Nothing with this id or code.",
+        409: "The resource's state does not allow it.",
+        413: "The request body is too large.",
+        422: "Invalid input: the fields at fault are named.",
+        429: "Too many requests or jobs for this token: see `Retry-After`.",
+        500: "A fault of the service (reported in its log)."}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Document the problem details each operation may answer, in an OpenAPI document.
+
+    FastAPI documents its own 422 body; the service answers RFC 9457 problem details
+    instead. Every operation gets the statuses it can answer (401, 403 and 429 when it needs
+    a token; 404 with path parameters; 400, 413 and 422 with a body or parameters; 500),
+    each as ``application/problem+json``.
+    """
+    comps = schema.setdefault("components", {}).setdefault("schemas", {})
+    comps["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        comps.pop(name, None)
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for path, ops in schema.get("paths", {}).items():
+        for method, op in ops.items():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            codes = {500}
+            params = op.get("parameters") or []
+            if op.get("security"):
+                codes |= {401, 403, 429}
+            if any(p.get("in") == "path" for p in params) or "{" in path:
+                codes.add(404)
+            if params or "requestBody" in op:
+                codes.add(422)
+            if "requestBody" in op:
+                codes |= {400, 413}
+            if method in ("post", "put", "patch", "delete"):
+                codes.add(409)
+            codes |= {int(c) for c in op["responses"] if c[:1] in ("4", "5")}
+            for code in sorted(codes):
+                entry = op["responses"].setdefault(
+                    str(code), {"description": _WHY.get(code, HTTPStatus(code).phrase)})
+                entry["content"] = {MEDIA_TYPE: {"schema": ref}}
+                if code == 429:
+                    entry["headers"] = {"Retry-After": {
+                        "description": "Seconds to wait.", "schema": {"type": "integer"}}}
+    return schema

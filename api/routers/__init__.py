@@ -7,7 +7,19 @@ import importlib.util
 from fastapi import APIRouter
 
 from api import events
-from api.routers import areas, devices, health, links, plans, routes, sites, tokens
+from api.routers import (
+    areas,
+    audit,
+    devices,
+    health,
+    interfaces,
+    jobs,
+    links,
+    plans,
+    routes,
+    sites,
+    tokens,
+)
 
 
 def _has(name: str) -> bool:
@@ -28,6 +40,9 @@ ROUTERS: list[tuple[APIRouter, bool]] = [
     (events.router, True),
     (devices.router, True),
     (tokens.router, True),
+    (jobs.router, True),
+    (audit.router, True),
+    (interfaces.router, True),
 ]
 if _has("fonet.noc"):
     from api.routers import noc

@@ -5,14 +5,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import func, select
 
+from api.caching import cached
 from api.deps import Reader, Viewer
 from api.geojson import GeoJSONResponse, area_features, collection, edge_features, json_bytes
+from api.schemas import FeatureCollection
 from fonet.store.models import EDGE_KINDS, Area, RouteEdge
 
 router = APIRouter(tags=["map layers"])
+GEOJSON = "application/geo+json"
 
 DEFAULT_TOLERANCE_M = 20.0
 
@@ -37,44 +40,39 @@ assert tuple(EdgeKind) == EDGE_KINDS
 
 
 @router.get("/areas/{level}", summary="Areas of one level as GeoJSON",
-            response_class=GeoJSONResponse)
+            response_class=GeoJSONResponse,
+            response_model=FeatureCollection)
 def areas(
     level: Level, session: Reader, request: Request, _: Viewer,
     tolerance_m: Annotated[float, Query(ge=0, le=500, description="Simplify outlines by this "
                                                                   "many metres (display).")]
     = DEFAULT_TOLERANCE_M,
-) -> GeoJSONResponse:
+) -> Response:
     """Return the regency boundary, its 18 kecamatan or 304 villages."""
-    stamp = session.execute(select(func.count(), func.max(Area.id))
-                            .where(Area.level == level.value)).one()
-    key = ("areas", level.value, tolerance_m, tuple(stamp))
-    cache = request.app.state.cache
-    if key not in cache:
-        body = json_bytes(collection(area_features(session, level.value,
-                                                   tolerance_m=tolerance_m),
-                                     level=level.value))
-        if tolerance_m != DEFAULT_TOLERANCE_M:  # only the map's own request is kept
-            return GeoJSONResponse(body)
-        cache[key] = body
-    return GeoJSONResponse(cache[key])
+    stamp = tuple(session.execute(select(func.count(), func.max(Area.id))
+                                  .where(Area.level == level.value)).one())
+    return cached(request, ("areas", level.value, tolerance_m), stamp,
+                  lambda: json_bytes(collection(area_features(session, level.value,
+                                                              tolerance_m=tolerance_m),
+                                                level=level.value)),
+                  GEOJSON)
 
 
-@router.get("/graph", summary="The route graph as GeoJSON", response_class=GeoJSONResponse)
+@router.get("/graph", summary="The route graph as GeoJSON", response_class=GeoJSONResponse,
+            response_model=FeatureCollection)
 def graph(
     session: Reader, request: Request, _: Viewer,
     kind: Annotated[list[EdgeKind] | None, Query(description="Only these edge kinds "
                                                              "(repeatable).")] = None,
-) -> GeoJSONResponse:
+) -> Response:
     """Every edge a cable may follow (roads, corridors, site drops) with length and kind."""
     kinds = tuple(sorted(k.value for k in kind)) if kind else None
-    stamp = session.execute(select(func.count(), func.max(RouteEdge.id))).one()
-    key = ("graph", kinds, tuple(stamp))
-    cache = request.app.state.cache
-    if key not in cache:
-        for old in [k for k in cache if k[0] == "graph"]:
-            del cache[old]
+    stamp = tuple(session.execute(select(func.count(), func.max(RouteEdge.id))).one())
+
+    def build() -> bytes:
         feats = edge_features(session, kinds)
-        cache[key] = json_bytes(collection(feats, edges=len(feats),
-                                           length_m=round(sum(f["properties"]["length_m"]
-                                                              for f in feats), 1)))
-    return GeoJSONResponse(cache[key])
+        return json_bytes(collection(feats, edges=len(feats),
+                                     length_m=round(sum(f["properties"]["length_m"]
+                                                        for f in feats), 1)))
+
+    return cached(request, ("graph", kinds), stamp, build, GEOJSON)

@@ -15,6 +15,7 @@ from pydantic.json_schema import JsonDict
 from sqlalchemy import func, select
 
 from api.deps import Admin, Paging, Reader, Store
+from api.schemas import DeviceOut, Page
 from fonet.devices import (
     add_device,
     check_target,
@@ -100,7 +101,7 @@ def device_out(session: Any, d: Device) -> dict[str, Any]:
                 "seconds": status.seconds, "failures": status.failures}}
 
 
-@router.get("/devices", summary="List devices (admin)")
+@router.get("/devices", summary="List devices (admin)", response_model=Page[DeviceOut])
 def list_devices(session: Reader, paging: Paging, _: Admin) -> dict[str, Any]:
     """Devices with interfaces and last poll status; credentials are never returned."""
     total = session.scalar(select(func.count()).select_from(Device)) or 0
@@ -109,13 +110,14 @@ def list_devices(session: Reader, paging: Paging, _: Admin) -> dict[str, Any]:
     return paging.page([device_out(session, d) for d in rows], total)
 
 
-@router.get("/devices/{name}", summary="One device (admin)")
+@router.get("/devices/{name}", summary="One device (admin)", response_model=DeviceOut)
 def get_device(name: str, session: Reader, _: Admin) -> dict[str, Any]:
     """Return a device by name."""
     return device_out(session, _device(session, name))
 
 
-@router.post("/devices", status_code=201, summary="Add a device (admin)")
+@router.post("/devices", status_code=201, summary="Add a device (admin)",
+             response_model=DeviceOut)
 async def create_device(body: DeviceIn, engine: Store, request: Request, _: Admin
                         ) -> dict[str, Any]:
     """Add a device with SNMPv2c or SNMPv3 credentials; the collectors start polling it."""

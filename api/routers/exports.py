@@ -1,66 +1,69 @@
-"""Exports of a plan: GeoPackage, GeoJSON, KML/KMZ, CSV tables, the A3 map (PNG, PDF), the atlas."""
+"""Exports of a plan as jobs: GeoPackage, GeoJSON, KML/KMZ, CSV, the A3 map, the atlas."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import zipfile
-from pathlib import Path
+import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import or_, select
 
 from api.deps import Id, Store, Viewer
+from api.jobs_work import MEDIA
+from api.routers.jobs import JOB_RESPONSES, accepted, submit
+from api.schemas import JobOut
+from fonet.errors import InputError, NotFoundError
+from fonet.store import reader
+from fonet.store.models import Area, Plan
 from gis.export import ExportFormat, Lang
 
 router = APIRouter(tags=["exports"])
 
-MEDIA = {"gpkg": "application/geopackage+sqlite3", "kml": "application/vnd.google-earth.kml+xml",
-         "kmz": "application/vnd.google-earth.kmz", "png": "image/png",
-         "pdf": "application/pdf", "atlas": "application/pdf", "zip": "application/zip"}
-SUFFIX = {"atlas": "pdf"}
+__all__ = ["MEDIA", "router"]
 
 
-@router.get("/plans/{plan_id}/exports/{fmt}", summary="Export a plan",
-            response_class=FileResponse,
-            responses={200: {"content": {v: {} for v in MEDIA.values()},
-                             "description": "The file (GeoJSON and CSV come zipped)."}})
-def export(plan_id: Id, fmt: ExportFormat, engine: Store, _: Viewer, lang: Lang = Lang.id,
-           kecamatan: Annotated[str | None, Query(
-               description="atlas only: that kecamatan's page alone (name or code)",
-               max_length=64)] = None) -> FileResponse:
-    """Export a plan as `fonet export` does.
+def _check(engine: object, plan_id: int, fmt: ExportFormat, kecamatan: str | None) -> None:
+    """Refuse at once what the job would fail on: no such plan, a bad ``kecamatan``."""
+    with reader(engine) as s:  # type: ignore[arg-type]
+        if s.get(Plan, plan_id) is None:
+            raise NotFoundError(f"no plan with id {plan_id}")
+        if kecamatan is None:
+            return
+        if fmt != ExportFormat.atlas:
+            raise InputError("kecamatan", "only the atlas format writes a single kecamatan "
+                                          f"page, not {fmt.value}")
+        want = kecamatan.strip()
+        found = s.scalar(select(Area.code).where(
+            Area.level == "kecamatan",
+            or_(Area.name.ilike(want), Area.code == want, Area.code_bps == want)))
+        if found is None:
+            names = ", ".join(sorted(s.scalars(select(Area.name)
+                                               .where(Area.level == "kecamatan"))))
+            raise InputError("kecamatan", f"no kecamatan {kecamatan!r} in the regency; use "
+                                          f"one of {names} (or its code)")
 
-    GeoJSON (one file per layer) and CSV (bill of materials and coverage) come as a ZIP
-    archive; `kmz` is KML zipped for Google Earth; `atlas` is one PDF: the A3 map, a table
-    of contents, the ring schematic and a page per kecamatan (or, with `kecamatan`, that
-    kecamatan's page). An unknown kecamatan is a 4xx problem.
+
+@router.post("/plans/{plan_id}/exports/{fmt}", status_code=202,
+             summary="Export a plan (a job)", response_model=JobOut, responses=JOB_RESPONSES)
+async def export(plan_id: Id, fmt: ExportFormat, engine: Store, request: Request, who: Viewer,
+                 lang: Lang = Lang.id,
+                 kecamatan: Annotated[str | None, Query(
+                     description="atlas only: that kecamatan's page alone (name or code)",
+                     max_length=64)] = None) -> JSONResponse:
+    """Export a plan as `fonet export` does, as a job.
+
+    The answer is `202 Accepted` with the job; when it has succeeded, `links.result`
+    (`GET /api/v1/jobs/{id}/result`) downloads the file. GeoJSON (one file per layer) and
+    CSV (bill of materials and coverage) come as a ZIP archive; `kmz` is KML zipped for Google
+    Earth; `atlas` is one PDF: the A3 map, a table of contents, the ring schematic and a page
+    per kecamatan (or, with `kecamatan`, that kecamatan's page). An unknown kecamatan is a 422
+    problem at once. A token may have only a few jobs queued or running at once (429 with
+    `Retry-After` beyond).
     """
-    from gis.export import export_plan
-
-    folder = Path(tempfile.mkdtemp(prefix="fonet-export-"))
-    cleanup = BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
-    try:
-        stem = f"fonet-plan-{plan_id}"
-        if fmt in (ExportFormat.geojson, ExportFormat.csv):
-            out = folder / stem
-            out.mkdir()
-            result = export_plan(engine, plan_id, fmt.value, out, lang=lang.value,
-                                 kecamatan=kecamatan)
-            archive = folder / f"{stem}-{fmt.value}.zip"
-            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-                for f in result["files"]:
-                    z.write(f, Path(f).name)
-            return FileResponse(archive, media_type=MEDIA["zip"], filename=archive.name,
-                                background=cleanup)
-        suffix = SUFFIX.get(fmt.value, fmt.value)
-        name = f"{stem}-atlas" if fmt == ExportFormat.atlas else stem
-        out = folder / f"{name}.{suffix}"
-        export_plan(engine, plan_id, fmt.value, out, lang=lang.value, kecamatan=kecamatan)
-        return FileResponse(out, media_type=MEDIA[fmt.value], filename=out.name,
-                            background=cleanup)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    await asyncio.to_thread(_check, engine, plan_id, fmt, kecamatan)
+    params = {"plan_id": plan_id, "format": fmt.value, "lang": lang.value}
+    if kecamatan is not None:
+        params["kecamatan"] = kecamatan
+    job = await submit(request, who, "export", params)
+    return accepted(job)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 
 from api.deps import SettingsDep, Viewer
 from api.problems import Problem
+from api.schemas import ConfigOut, HealthOut, Me
 from fonet.errors import StateError
 from fonet.store import require_current
 
@@ -16,7 +17,7 @@ health = APIRouter(tags=["service"])
 router = APIRouter(tags=["service"])
 
 
-@health.get("/healthz", summary="Service health")
+@health.get("/healthz", summary="Service health", response_model=HealthOut)
 async def healthz(request: Request) -> dict[str, Any]:
     """Tell whether the store is reachable and current, and what runs in the service.
 
@@ -33,10 +34,11 @@ async def healthz(request: Request) -> dict[str, Any]:
             "collectors": request.app.state.collectors.info(),
             "events": {"subscribers": request.app.state.events.subscribers,
                        "cursor": request.app.state.events.cursor},
+            "jobs": request.app.state.jobs.info(),
             "features": request.app.state.features}
 
 
-@router.get("/config", summary="What the web map needs to start")
+@router.get("/config", summary="What the web map needs to start", response_model=ConfigOut)
 def config(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """Return the basemap tile URL (if any) and which optional parts are installed."""
     return {"basemap_url": settings.basemap_url,
@@ -45,7 +47,7 @@ def config(request: Request, settings: SettingsDep) -> dict[str, Any]:
             "poll_interval_s": settings.poll_interval_s}
 
 
-@router.get("/me", summary="The caller's token name and role")
+@router.get("/me", summary="The caller's token name and role", response_model=Me)
 def me(who: Viewer) -> dict[str, Any]:
     """Return the name and role of the token used."""
     return {"id": who.token_id, "name": who.name, "role": who.role}

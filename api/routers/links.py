@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from api.deps import MAX_ID, Paging, Reader, Viewer
+from api.caching import cached_async
+from api.deps import MAX_ID, Admin, Id, Paging, Reader, Store, Viewer
 from api.events import alarm_info
 from api.geojson import (
     GeoJSONResponse,
@@ -20,7 +21,10 @@ from api.geojson import (
     link_geometries,
     link_rows,
 )
-from fonet.store.models import Device, Interface, Site
+from api.schemas import FeatureCollection, NocStateOut, Page
+from fonet.errors import NotFoundError
+from fonet.store import reader, transaction
+from fonet.store.models import Device, Interface, Link, Site
 from fonet.store.observed import Alarm
 
 router = APIRouter(tags=["links"])
@@ -57,10 +61,22 @@ def _names(session: Any, rows: list[Any]) -> tuple[dict[int, str], dict[int, str
     return sites, ifaces
 
 
+def link_role(name: str) -> str:
+    """Return ``backbone`` (ring hops, ``P<n>:BB<ring>:...``), ``access`` or ``other``."""
+    parts = name.split(":")
+    if len(parts) > 1 and parts[1].startswith("BB"):
+        return "backbone"
+    if len(parts) > 1 and parts[1] == "AC":
+        return "access"
+    return "other"
+
+
 def link_out(r: Any, sites: dict[int, str], ifaces: dict[int, str]) -> dict[str, Any]:
     """Return a link row (see :func:`api.geojson.link_rows`) with its live state as JSON."""
     known = r.state is not None
     return {"id": r.id, "name": r.name, "plan_id": r.plan_id, "status": r.status,
+            "role": link_role(r.name),
+            "a_interface_id": r.a_interface_id, "z_interface_id": r.z_interface_id,
             "a_site": sites.get(r.a_site_id), "z_site": sites.get(r.z_site_id),
             "a_interface": ifaces.get(r.a_interface_id),
             "z_interface": ifaces.get(r.z_interface_id),
@@ -71,59 +87,165 @@ def link_out(r: Any, sites: dict[int, str], ifaces: dict[int, str]) -> dict[str,
             "updated_at": _iso(r.updated_at) if known else None}
 
 
+class LinkOut(BaseModel):
+    """A link with its ends and live state."""
+
+    id: int
+    name: str
+    plan_id: int | None
+    status: str
+    role: Literal["backbone", "access", "other"]
+    a_interface_id: int | None
+    z_interface_id: int | None
+    a_site: str | None
+    z_site: str | None
+    a_interface: str | None
+    z_interface: str | None
+    monitored: bool
+    state: State
+    reasons: list[str]
+    since: str | None
+    updated_at: str | None
+
+
+RoleQ = Annotated[Literal["backbone", "access", "other"] | None,
+                  Query(description="Only backbone (ring) or access links.")]
+LINK_ORDERS = ("name", "-name", "id", "-id", "state", "-state", "since", "-since")
+STATE_RANK = {"down": 0, "degraded": 1, "unknown": 2, "up": 3}
+
+
+def _sort(items: list[dict[str, Any]], order: str) -> list[dict[str, Any]]:
+    key = order.lstrip("-")
+    rev = order.startswith("-")
+    if key == "state":
+        return sorted(items, key=lambda x: (STATE_RANK.get(x["state"], 9), x["name"]),
+                      reverse=rev)
+    return sorted(items, key=lambda x: (x[key] is None, x[key] or "" if key != "id"
+                                        else x[key]), reverse=rev)
+
+
 @router.get("/links", summary="Links with live state")
 def list_links(session: Reader, paging: Paging, _: Viewer, plan_id: PlanQ = None,
-               monitored: MonitoredQ = None, state: StateQ = None) -> dict[str, Any]:
-    """Links (circuits between two interfaces, riding spans), by name, with live state."""
+               monitored: MonitoredQ = None, state: StateQ = None, role: RoleQ = None,
+               order: Annotated[Literal[LINK_ORDERS],  # type: ignore[valid-type]
+                                Query(description="Sort key (`state`: down first); `-` for "
+                                                  "descending.")] = "name",
+               ) -> Page[LinkOut]:
+    """Links (circuits between two interfaces, riding spans) with live state."""
     rows = link_rows(session, plan_id=plan_id, monitored=monitored, state=state)
-    window = rows[paging.offset:paging.offset + paging.limit]
-    sites, ifaces = _names(session, window)
-    return paging.page([link_out(r, sites, ifaces) for r in window], len(rows))
+    if role:
+        rows = [r for r in rows if link_role(r.name) == role]
+    sites, ifaces = _names(session, rows)
+    items = _sort([link_out(r, sites, ifaces) for r in rows], order)
+    return paging.page(items[paging.offset:paging.offset + paging.limit],  # type: ignore
+                       len(items))
+
+
+class TerminationsIn(BaseModel):
+    """The two interfaces that terminate a link.
+
+    Each as ``DEVICE:INTERFACE`` (ifName, ifDescr or ifIndex).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    a: str = Field(min_length=3, max_length=300, examples=["olt-mojosari:xe-1/0/1"])
+    z: str = Field(min_length=3, max_length=300, examples=["olt-sooko:xe-1/0/1"])
+
+
+def live_stamp(request: Request) -> tuple[Any, ...]:
+    """Return a version of the links and their live state.
+
+    It changes with every live event, every write through the API and every link added,
+    removed or (de)terminated by another process (the event hub watches the links).
+    """
+    return (request.app.state.events.version, request.app.state.audit.writes)
 
 
 @router.get("/links/geojson", summary="Links with live state, as GeoJSON",
-            response_class=GeoJSONResponse)
-def links_geojson(session: Reader, _: Viewer, plan_id: PlanQ = None,
-                  monitored: MonitoredQ = None, state: StateQ = None) -> GeoJSONResponse:
+            response_class=GeoJSONResponse, response_model=FeatureCollection)
+async def links_geojson(request: Request, _: Viewer, plan_id: PlanQ = None,
+                        monitored: MonitoredQ = None, state: StateQ = None) -> Response:
     """Each link along its spans (or straight between its end sites), with ``state``."""
-    rows = link_rows(session, plan_id=plan_id, monitored=monitored, state=state)
-    geoms = link_geometries(session, [r.id for r in rows])
-    sites, ifaces = _names(session, rows)
-    feats = [feature(geometry(geoms[r.id]) if r.id in geoms else None,
-                     link_out(r, sites, ifaces), r.id) for r in rows]
-    return GeoJSONResponse(collection(feats))
+    def build() -> bytes:
+        with reader(request.app.state.engine) as session:
+            rows = link_rows(session, plan_id=plan_id, monitored=monitored, state=state)
+            geoms = link_geometries(session, [r.id for r in rows])
+            sites, ifaces = _names(session, rows)
+            feats = [feature(geometry(geoms[r.id]) if r.id in geoms else None,
+                             link_out(r, sites, ifaces), r.id) for r in rows]
+        return json_bytes(collection(feats))
 
-
-NOC_TTL_S = 1.0
-"""The rendered NOC state is reused this long while no live event arrives."""
+    return await cached_async(request, ("links", plan_id, monitored, state),
+                              live_stamp(request), build, "application/geo+json")
 
 
 @router.get("/noc/state", summary="The NOC's state: monitored links and open alarms",
-            response_class=Response,
-            responses={200: {"content": {"application/json": {}},
-                             "description": "`links`, `alarms`, `counts`, `cursor`, `at`."}})
-def noc_state(session: Reader, request: Request, _: Viewer) -> Response:
+            response_model=NocStateOut)
+async def noc_state(request: Request, _: Viewer) -> Response:
     """Every link with an interface attached or a live state, and every open alarm.
 
     ``cursor`` is the id of the newest live event: a client that then opens
     `/api/v1/events` with ``Last-Event-ID: cursor`` misses nothing in between. The answer is
-    rendered once for all readers while no event arrives, for up to a second.
+    rendered once per version of the live state (``at`` tells when), with an ``ETag``.
     """
     cursor = request.app.state.events.cursor
-    cache = request.app.state.cache
-    hit = cache.get("noc")
-    now = time.monotonic()
-    if hit is not None and hit[0] == cursor and now - hit[1] < NOC_TTL_S:
-        return Response(hit[2], media_type="application/json")
-    rows = link_rows(session, observed=True)
+
+    def build() -> bytes:
+        with reader(request.app.state.engine) as session:
+            rows = link_rows(session, observed=True)
+            sites, ifaces = _names(session, rows)
+            alarms = list(session.execute(select(Alarm.__table__)
+                                          .where(Alarm.cleared_at.is_(None))
+                                          .order_by(Alarm.raised_at.desc(), Alarm.id.desc())))
+        counts: dict[str, int] = {"up": 0, "down": 0, "degraded": 0, "unknown": 0}
+        links = [link_out(r, sites, ifaces) for r in rows]
+        for lo in links:
+            counts[lo["state"]] = counts.get(lo["state"], 0) + 1
+        return json_bytes({"at": datetime.now(UTC).isoformat(), "cursor": cursor,
+                           "counts": counts, "links": links,
+                           "alarms": [alarm_info(a) for a in alarms]})
+
+    return await cached_async(request, ("noc",), (cursor, *live_stamp(request)), build)
+
+
+def _one_link(session: Any, link_id: int) -> LinkOut:
+    rows = [r for r in link_rows(session, link_ids=[link_id])]
+    if not rows:
+        raise NotFoundError(f"no link with id {link_id}")
     sites, ifaces = _names(session, rows)
-    alarms = session.execute(select(Alarm.__table__).where(Alarm.cleared_at.is_(None))
-                             .order_by(Alarm.raised_at.desc(), Alarm.id.desc()))
-    counts: dict[str, int] = {"up": 0, "down": 0, "degraded": 0, "unknown": 0}
-    links = [link_out(r, sites, ifaces) for r in rows]
-    for lo in links:
-        counts[lo["state"]] = counts.get(lo["state"], 0) + 1
-    body = json_bytes({"at": datetime.now(UTC).isoformat(), "cursor": cursor, "counts": counts,
-                       "links": links, "alarms": [alarm_info(a) for a in alarms]})
-    cache["noc"] = (cursor, now, body)
-    return Response(body, media_type="application/json")
+    return LinkOut(**link_out(rows[0], sites, ifaces))
+
+
+@router.get("/links/{link_id}", summary="One link")
+def get_link(link_id: Id, session: Reader, _: Viewer) -> LinkOut:
+    """Return a link with its ends and live state."""
+    return _one_link(session, link_id)
+
+
+@router.put("/links/{link_id}/terminations", summary="Attach a link to two interfaces "
+                                                     "(admin)")
+def attach(link_id: Id, body: TerminationsIn, engine: Store, _: Admin) -> LinkOut:
+    """Say which interfaces terminate a link: its live state follows them from the next poll."""
+    from fonet.devices import attach_link
+
+    with transaction(engine) as s:
+        link = s.get(Link, link_id)
+        if link is None:
+            raise NotFoundError(f"no link with id {link_id}")
+        attach_link(s, link.name, body.a, body.z, create=False)
+        s.flush()
+        return _one_link(s, link_id)
+
+
+@router.delete("/links/{link_id}/terminations", summary="Detach a link from its interfaces "
+                                                        "(admin)")
+def detach(link_id: Id, engine: Store, _: Admin) -> LinkOut:
+    """Forget which interfaces terminate a link: it is no longer monitored."""
+    with transaction(engine) as s:
+        link = s.get(Link, link_id)
+        if link is None:
+            raise NotFoundError(f"no link with id {link_id}")
+        link.a_interface_id = link.z_interface_id = None
+        s.flush()
+        return _one_link(s, link_id)

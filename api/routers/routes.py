@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 import shapely
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from api.deps import Engineer, Reader
 from api.geojson import collection, feature, geometry
+from api.schemas import RouteOut
 from fonet.errors import InputError
 from fonet.geo import from_wkb
 from fonet.inventory import AreaLocator
@@ -51,9 +53,27 @@ def _locator(request: Request, session: Any) -> AreaLocator:
     return cache["locator"]
 
 
+def _as_position(text: str) -> Position | None:
+    """Read a ``lon,lat`` string as a position (``None`` for a site code)."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        lon, lat = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None  # a site code with a comma
+    if not (math.isfinite(lon) and math.isfinite(lat)
+            and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InputError("body", f"{text!r} is not a lon,lat position")
+    return Position(lon=lon, lat=lat)
+
+
 def _end(request: Request, session: Any, end: str | Position, name: str) -> str:
     if isinstance(end, str):
-        return end
+        pos = _as_position(end)
+        if pos is None:
+            return end
+        end = pos  # a "lon,lat" string is checked as a position is
     loc = _locator(request, session)
     if not loc.contains(end.lon, end.lat):
         raise InputError(f"body.{name}", f"point ({end.lon:.6f}, {end.lat:.6f}) lies outside "
@@ -74,7 +94,8 @@ def _route_geometry(session: Any, edge_ids: list[int], coords: list[list[float]]
     return LineString(coords) if len(coords) > 1 else None
 
 
-@router.post("/routes", summary="Least-cost route between two sites or points (engineer)")
+@router.post("/routes", summary="Least-cost route between two sites or points (engineer)",
+             response_model=RouteOut)
 def route(body: RouteIn, session: Reader, request: Request, _: Engineer) -> dict[str, Any]:
     """Find the least-cost route and ``k`` routes that share no route edge.
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from api.auth import create_token, revoke_token, token_info
 from api.deps import Admin, Id, Paging, Reader, Store, forget_tokens
+from api.schemas import Page, TokenCreated, TokenOut
 from fonet.store import transaction
 from fonet.store.access import ApiToken
 
@@ -25,7 +26,7 @@ class TokenIn(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=128)
 
 
-@router.get("/tokens", summary="List tokens (admin)")
+@router.get("/tokens", summary="List tokens (admin)", response_model=Page[TokenOut])
 def list_tokens(session: Reader, paging: Paging, _: Admin) -> dict[str, Any]:
     """Tokens with name, role, creation, last use and revocation (never the token)."""
     total = session.scalar(select(func.count()).select_from(ApiToken)) or 0
@@ -34,7 +35,8 @@ def list_tokens(session: Reader, paging: Paging, _: Admin) -> dict[str, Any]:
     return paging.page([token_info(t) for t in rows], total)
 
 
-@router.post("/tokens", status_code=201, summary="Create a token (admin)")
+@router.post("/tokens", status_code=201, summary="Create a token (admin)",
+             response_model=TokenCreated)
 def new_token(body: TokenIn, engine: Store, _: Admin) -> dict[str, Any]:
     """Create a token; the answer's ``token`` is the only time it is shown."""
     with transaction(engine) as s:
@@ -42,7 +44,8 @@ def new_token(body: TokenIn, engine: Store, _: Admin) -> dict[str, Any]:
         return {**token_info(row), "token": token}
 
 
-@router.delete("/tokens/{token_id}", summary="Revoke a token (admin)")
+@router.delete("/tokens/{token_id}", summary="Revoke a token (admin)",
+               response_model=TokenOut)
 def delete_token(token_id: Id, engine: Store, _: Admin) -> dict[str, Any]:
     """Revoke a token: requests carrying it get 401 from now on."""
     with transaction(engine) as s:

@@ -142,7 +142,7 @@ async function loadPlans() {
 
 $('#plan-select').addEventListener('change', async (ev) => {
   fonet.planId = Number(ev.target.value) || null;
-  for (const k of ['spans', 'planSites', 'coverage']) dropLayer(k);
+  for (const k of ['spans', 'planSites', 'coverage', 'nocSites']) dropLayer(k);
   await showView(fonet.view);
 });
 
@@ -292,9 +292,17 @@ async function coverageLayers() {
 $('#export-buttons').addEventListener('click', async (ev) => {
   const fmt = ev.target.dataset.format;
   if (!fmt || !fonet.planId) return;
-  message(`Exporting ${fmt}…`);
+  message(`Exporting ${fmt}: queued…`);
   try {
-    const res = await api(`/plans/${fonet.planId}/exports/${fmt}`, { raw: true });
+    // an export is a job: follow it, then download its result
+    let job = await api(`/plans/${fonet.planId}/exports/${fmt}`, { method: 'POST' });
+    while (job.state === 'queued' || job.state === 'running') {
+      message(`Exporting ${fmt}: ${job.state} ${Math.round(job.progress * 100)} %`);
+      await new Promise((r) => setTimeout(r, 1000));
+      job = await api(job.links.self.replace(API, ''));
+    }
+    if (job.state !== 'succeeded') throw new Error(job.error || job.state);
+    const res = await api(job.links.result.replace(API, ''), { raw: true });
     const name = (res.headers.get('Content-Disposition') || '').match(/filename="?([^";]+)/);
     const a = document.createElement('a');
     a.href = URL.createObjectURL(await res.blob());
@@ -308,12 +316,13 @@ $('#export-buttons').addEventListener('click', async (ev) => {
 /* -- views ------------------------------------------------------------------------------- */
 async function showView(view) {
   fonet.view = view;
+  fonet.map.getContainer().dataset.view = view;
   document.querySelectorAll('#views button').forEach((b) =>
     b.classList.toggle('active', b.dataset.view === view));
   document.querySelectorAll('.view-panel').forEach((p) => {
     p.hidden = p.id !== `panel-${view}`;
   });
-  for (const k of ['spans', 'planSites', 'coverage', 'links', 'route', 'cut', 'otdr']) {
+  for (const k of ['spans', 'planSites', 'coverage', 'links', 'route', 'cut', 'otdr', 'nocSites']) {
     if (fonet.layers[k]) fonet.map.removeLayer(fonet.layers[k]);
   }
   message('');

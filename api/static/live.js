@@ -13,7 +13,7 @@
   function linkStyle(p) {
     const monitored = p.monitored || p.state !== 'unknown';
     return { color: STATE_COLORS[p.state] || STATE_COLORS.unknown,
-             weight: monitored ? 6 : 2, opacity: monitored ? 0.95 : 0.6 };
+             ...window.fonetNoc.linkShape(p, monitored), opacity: monitored ? 0.95 : 0.6 };
   }
 
   function setPathState(layer, state) {
@@ -51,8 +51,7 @@
     rows.forEach((p) => { counts[p.state] = (counts[p.state] || 0) + 1; });
     $('#noc-counts').innerHTML = Object.entries(counts).map(([k, n]) =>
       `<span>${k}</span><b id="count-${k}">${n}</b>`).join('');
-    $('#noc-legend').innerHTML = Object.entries(STATE_COLORS).map(([k, c]) =>
-      `<span><i style="background:${c}"></i>${k}</span>`).join('');
+    $('#noc-legend').innerHTML = window.fonetNoc.legend(STATE_COLORS);
     rows.sort((a, b) => ['down', 'degraded', 'unknown', 'up'].indexOf(a.state)
       - ['down', 'degraded', 'unknown', 'up'].indexOf(b.state) || a.name.localeCompare(b.name));
     $('#link-list').innerHTML = rows.map((p) =>
@@ -78,7 +77,7 @@
     const page = await fonet.api('/alarms?open=true&limit=200');
     $('#alarm-list').innerHTML = page.items.map((a) =>
       `<li data-alarm="${a.id}"><span class="sev-${esc(a.severity)}">${esc(a.severity)}</span> ` +
-      `${esc(a.message)}<br><small>${esc(a.raised_at)}` +
+      `${esc(a.message)}${window.fonetNoc.alarmPlace(a)}<br><small>${esc(a.raised_at)}` +
       `${a.children_count ? `, ${a.children_count} grouped` : ''}` +
       `${a.acknowledged_by ? `, ack by ${esc(a.acknowledged_by)}` : ''}</small> ` +
       (a.acknowledged_at || !fonet.can('engineer') ? '' :
@@ -101,6 +100,7 @@
     live.selected = layer;
     const p = layer.feature.properties;
     if (window.fonetField) window.fonetField.selectLink(p.name);
+    if (window.fonetHistory) window.fonetHistory.show(p);
     if (!fonet.config.features.impact) { layer.openTooltip(); return; }
     $('#impact-result').innerHTML = `<b>${esc(p.name)}</b> (${esc(p.state)}) ` +
       '<button type="button" id="impact-go">What if it fails?</button>';
@@ -131,8 +131,9 @@
       (best.map((c) => `${esc(c.kind)} of ${c.spans.length} spans, ${(c.length_m / 1000)
         .toFixed(2)} km`).join('; ') || 'no single place explains them') + '.';
     if (r.geojson) {
-      fonet.layers.cut = L.geoJSON(r.geojson, { pane: 'points', renderer: fonet.svg,
-        style: { color: '#ff00ff', weight: 9, opacity: 0.7, className: 'cut' } });
+      // under the links (its own lower pane), so that the down links on it still show
+      fonet.layers.cut = L.geoJSON(r.geojson, { pane: 'cut',
+        renderer: window.fonetNoc.cutRenderer(), style: window.fonetNoc.cutStyle });
       if (fonet.view === 'noc') fonet.layers.cut.addTo(fonet.map);
     }
   }
@@ -143,6 +144,8 @@
     fonet.layers.links.eachLayer((l) => setPathState(l, l.feature.properties.state));
     renderLinks();
     $('#impact-box').hidden = !fonet.config.features.impact;
+    const sites = await window.fonetNoc.siteLayer();
+    if (sites && fonet.view === 'noc') sites.addTo(fonet.map);
     await Promise.all([renderAlarms(), renderCut(),
       window.fonetField ? window.fonetField.show() : null]);
   };

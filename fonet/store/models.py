@@ -159,6 +159,8 @@ class Plan(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the plan was archived (deleted through the API); archived plans are kept."""
 
     spans: Mapped[list[Span]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", passive_deletes=True
@@ -323,3 +325,4 @@ class PlanSite(Base):
 from fonet.store import access as _access  # noqa: E402, F401
 from fonet.store import fibre as _fibre  # noqa: E402, F401
 from fonet.store import observed as _observed  # noqa: E402, F401
+from fonet.store import service as _service  # noqa: E402, F401

@@ -117,3 +117,17 @@ class Server:
             code = self.proc.wait()
         self._log.close()
         return code
+
+
+def wait_job(client, job: dict, headers: dict[str, str], timeout_s: float = 180.0) -> dict:  # noqa: ANN001
+    """Poll a job (``GET links.self``) until it has succeeded or failed; return it."""
+    last: dict = {}
+
+    def finished() -> dict | None:
+        got = client.get(job["links"]["self"], headers=headers)
+        assert got.status_code == 200, got.text
+        last.update(got.json())
+        return dict(last) if last["state"] in ("succeeded", "failed") else None
+
+    return wait_until(finished, timeout_s, f"job {job['id']} to finish", interval_s=0.2,
+                      detail=lambda: f"last seen: {last}")

@@ -15,7 +15,7 @@ from api.app import ServiceSettings, create_app
 from fonet.store import make_engine, reader, transaction
 from fonet.store.access import ApiToken
 from fonet.store.models import Device, Plan, Site
-from tests.api import bearer
+from tests.api import bearer, wait_job
 
 
 @pytest.fixture(scope="module")
@@ -119,13 +119,22 @@ def test_running_a_plan_needs_an_engineer(client, tokens, engine):
                        ).status_code == 403
     r = client.post("/api/v1/plans", json={"name": "from-api"},
                     headers=bearer(tokens["engineer"]))
-    assert r.status_code == 201, r.text
-    plan = r.json()
+    assert r.status_code == 202, r.text  # a job
+    assert r.headers["location"] == r.json()["links"]["self"]
+    job = wait_job(client, r.json(), bearer(tokens["engineer"]))
+    assert job["state"] == "succeeded", job
+    got = client.get(job["links"]["result"], headers=bearer(tokens["viewer"]))
+    plan = got.json()
     assert plan["name"] == "from-api" and plan["villages_connected"] == plan["villages_total"]
+    assert plan["id"] == job["result"]["plan_id"]
+    assert plan["cost_idr"] == job["result"]["cost_idr"]
     with reader(engine) as s:
         assert s.scalar(select(func.count()).select_from(Plan)) == before + 1
-    got = client.get(f"/api/v1/plans/{plan['plan_id']}", headers=bearer(tokens["viewer"]))
-    assert got.json()["cost_idr"] == plan["cost_idr"]
+    # the job is its owner's: another token does not see it, an admin does
+    assert client.get(job["links"]["self"], headers=bearer(tokens["viewer"])
+                      ).status_code == 404
+    assert client.get(job["links"]["self"], headers=bearer(tokens["admin"])
+                      ).status_code == 200
 
 
 def test_reads_need_a_token_but_health_and_docs_do_not(client, tokens):

@@ -14,14 +14,25 @@ from sqlalchemy import func, select
 from api.app import ServiceSettings, create_app
 from fonet.store import make_engine, reader
 from fonet.store.models import Plan
-from tests.api import bearer
+from tests.api import bearer, wait_job
 
 
 @pytest.fixture(scope="module")
-def client(store, tokens):
-    with TestClient(create_app(ServiceSettings(db_url=store, collectors=False))) as c:
+def client(store, tokens, tmp_path_factory):
+    jobs = tmp_path_factory.mktemp("jobs")
+    with TestClient(create_app(ServiceSettings(db_url=store, collectors=False,
+                                               jobs_dir=jobs))) as c:
         c.headers.update(bearer(tokens["viewer"]))
         yield c
+
+
+def _export(client, plan_id: int, fmt: str, **params):  # noqa: ANN001, ANN202
+    """Run an export job and download its result."""
+    r = client.post(f"/api/v1/plans/{plan_id}/exports/{fmt}", params=params)
+    assert r.status_code == 202, r.text
+    done = wait_job(client, r.json(), {})
+    assert done["state"] == "succeeded", done
+    return client.get(done["links"]["result"])
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +45,7 @@ def plan_id(store) -> int:
 
 
 def test_kmz(client, plan_id):
-    r = client.get(f"/api/v1/plans/{plan_id}/exports/kmz")
+    r = _export(client, plan_id, "kmz")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/vnd.google-earth.kmz"
     assert f"fonet-plan-{plan_id}.kmz" in r.headers["content-disposition"]
@@ -44,8 +55,7 @@ def test_kmz(client, plan_id):
 
 
 def test_atlas_page_of_one_kecamatan(client, plan_id):
-    r = client.get(f"/api/v1/plans/{plan_id}/exports/atlas", params={"kecamatan": "Pacet",
-                                                                      "lang": "en"})
+    r = _export(client, plan_id, "atlas", kecamatan="Pacet", lang="en")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/pdf"
     assert f"fonet-plan-{plan_id}-atlas.pdf" in r.headers["content-disposition"]
@@ -55,11 +65,11 @@ def test_atlas_page_of_one_kecamatan(client, plan_id):
 
 
 def test_unknown_kecamatan_is_a_problem(client, plan_id):
-    r = client.get(f"/api/v1/plans/{plan_id}/exports/atlas", params={"kecamatan": "Surabaya"})
+    r = client.post(f"/api/v1/plans/{plan_id}/exports/atlas", params={"kecamatan": "Surabaya"})
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert "Surabaya" in r.json()["detail"]
-    r = client.get(f"/api/v1/plans/{plan_id}/exports/kml", params={"kecamatan": "Pacet"})
+    r = client.post(f"/api/v1/plans/{plan_id}/exports/kml", params={"kecamatan": "Pacet"})
     assert r.status_code == 422 and "atlas" in r.json()["detail"]
-    r = client.get(f"/api/v1/plans/{plan_id}/exports/docx")
+    r = client.post(f"/api/v1/plans/{plan_id}/exports/docx")
     assert r.status_code == 422

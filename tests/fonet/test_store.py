@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from fonet.errors import StateError
 from fonet.store import make_engine, reader, require_current, transaction, upgrade
@@ -57,8 +57,9 @@ def test_migrations_match_model(empty_url: str) -> None:
 def test_upgrade_keeps_data(empty_url: str) -> None:
     eng = make_engine(empty_url)
     upgrade(eng, "0001")
-    with transaction(eng) as s:
-        s.add(m.Plan(name="kept", profile={}, summary={}))
+    with transaction(eng) as s:  # the columns a plan had at 0001 (the model has more now)
+        s.execute(insert(m.Plan.__table__).values(name="kept", profile={}, summary={},
+                                                  created_at=m.utcnow()))
     with pytest.raises(StateError, match="schema 0001"):
         require_current(eng)
     upgrade(eng)

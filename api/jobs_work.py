@@ -1,0 +1,122 @@
+"""What a job does, run in a worker process of :class:`api.jobs.JobRunner`.
+
+:func:`work` is the worker's entry point: it opens the store, marks the job running, does
+the work of its kind while recording its progress, and stores the outcome. Bad input
+(:class:`fonet.errors.FonetError`) fails the job with its message; nothing here answers
+HTTP (the worker imports neither FastAPI nor the routers).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import traceback
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from fonet.errors import FonetError
+from fonet.jobs import fail_job, finish_job, set_progress, start_job
+from fonet.store import make_engine, transaction
+
+log = logging.getLogger(__name__)
+
+MEDIA = {"gpkg": "application/geopackage+sqlite3", "kml": "application/vnd.google-earth.kml+xml",
+         "kmz": "application/vnd.google-earth.kmz", "png": "image/png",
+         "pdf": "application/pdf", "atlas": "application/pdf", "zip": "application/zip"}
+"""Media types of the export files (GeoJSON and CSV come zipped)."""
+
+Progress = Callable[[float, str], None]
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) \
+            else v
+    return out
+
+
+def run_plan_job(engine: Engine, params: dict[str, Any], folder: Path,
+                 progress: Progress) -> dict[str, Any]:
+    """Plan the regency with ``params`` (the body of ``POST /plans``) and store the plan."""
+    from fonet.planning.plan import run_plan
+    from fonet.planning.profile import load_profile, profile_from_dict
+
+    progress(0.05, "reading the profile")
+    profile = load_profile()
+    if params.get("profile"):
+        profile = profile_from_dict(_merge(profile.model_dump(mode="json"), params["profile"]),
+                                    "body.profile")
+    progress(0.1, "planning")
+    with transaction(engine) as s:
+        result = run_plan(s, profile, name=params.get("name"), pop_code=params.get("pop"),
+                          hub_codes=params.get("hubs") or {},
+                          include_schools=params.get("schools"), seed=params.get("seed", 0))
+    return {"plan_id": result.plan_id, "name": result.name,
+            "villages_connected": result.villages_connected, "cost_idr": result.cost_idr}
+
+
+def run_export_job(engine: Engine, params: dict[str, Any], folder: Path,
+                   progress: Progress) -> dict[str, Any]:
+    """Export a plan (``plan_id``, ``format``, ``lang``, ``kecamatan``) into ``folder``."""
+    from gis.export import export_plan
+
+    plan_id, fmt, lang = params["plan_id"], params["format"], params.get("lang", "id")
+    kecamatan = params.get("kecamatan")
+    stem = f"fonet-plan-{plan_id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    progress(0.1, f"exporting {fmt}")
+    if fmt in ("geojson", "csv"):
+        out = folder / stem
+        out.mkdir(exist_ok=True)
+        result = export_plan(engine, plan_id, fmt, out, lang=lang, kecamatan=kecamatan)
+        progress(0.9, "zipping")
+        archive = folder / f"{stem}-{fmt}.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in result["files"]:
+                z.write(f, Path(f).name)
+        shutil.rmtree(out, ignore_errors=True)
+        path, media = archive, MEDIA["zip"]
+    else:
+        path = (folder / f"{stem}-atlas.pdf" if fmt == "atlas" else folder / f"{stem}.{fmt}")
+        export_plan(engine, plan_id, fmt, path, lang=lang, kecamatan=kecamatan)
+        media = MEDIA.get(fmt, "application/octet-stream")
+    return {"file": path.name, "media_type": media, "bytes": path.stat().st_size,
+            "plan_id": plan_id, "format": fmt}
+
+
+KINDS: dict[str, Callable[[Engine, dict[str, Any], Path, Progress], dict[str, Any]]] = {
+    "plan": run_plan_job, "export": run_export_job}
+
+
+def work(db_url: str, job_id: int, jobs_dir: str) -> str:
+    """Run one queued job to its end (in a worker process); return its final state."""
+    engine = make_engine(db_url)
+    try:
+        job = start_job(engine, job_id)
+        if job is None:
+            return "skipped"
+        folder = Path(jobs_dir) / str(job_id)
+
+        def progress(fraction: float, message: str) -> None:
+            set_progress(engine, job_id, fraction, message)
+
+        try:
+            result = KINDS[job.kind](engine, dict(job.params or {}), folder, progress)
+        except FonetError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            fail_job(engine, job_id, str(exc))
+            return "failed"
+        except Exception as exc:  # a bug: keep the worker alive, tell the owner
+            log.error("job %d (%s) failed:\n%s", job_id, job.kind, traceback.format_exc())
+            shutil.rmtree(folder, ignore_errors=True)
+            fail_job(engine, job_id, f"internal error ({type(exc).__name__}): {exc}")
+            return "failed"
+        finish_job(engine, job_id, result)
+        return "succeeded"
+    finally:
+        engine.dispose()
