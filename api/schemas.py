@@ -190,3 +190,83 @@ class NocStateOut(BaseModel):
     counts: dict[str, int]
     links: list[dict[str, Any]]
     alarms: list[dict[str, Any]]
+
+
+class AvailabilityDay(BaseModel):
+    """One day of a site's or link's month."""
+
+    date: str
+    availability_pct: float | None
+    available_s: float
+    down_s: float
+    unknown_s: float
+
+
+class Outage(BaseModel):
+    """A stretch of downtime with its root cause."""
+
+    start: str
+    end: str
+    duration_s: float
+    cause: str = Field(description="`cut`, `device`, `power`, `link`, `flapping` or `unknown`.")
+    root: dict[str, Any] | None = Field(description="The root alarm: `id`, `kind`, `object`.")
+    ongoing: bool
+
+
+class AvailabilityTally(BaseModel):
+    """The month's availability (``None`` when never monitored) and downtime by cause."""
+
+    availability_pct: float | None
+    monitored_s: float
+    available_s: float
+    down_s: float
+    unknown_s: float
+    downtime_by_cause: dict[str, float]
+    outages: list[Outage]
+    days: list[AvailabilityDay] | None = Field(default=None, description="With ``days``.")
+
+
+class LinkAvailability(AvailabilityTally):
+    """A link's month."""
+
+    name: str
+    kind: str
+
+
+class SiteAvailability(AvailabilityTally):
+    """A served site's month, with the link that serves it."""
+
+    code: str
+    name: str
+    kind: str
+    role: str | None
+    kecamatan: str | None
+    kecamatan_code: str | None
+    link: str | None
+
+
+class WorstSite(BaseModel):
+    """One of the monitored sites of least availability."""
+
+    code: str
+    name: str
+    kind: str
+    kecamatan: str | None
+    availability_pct: float | None
+    down_s: float
+    downtime_by_cause: dict[str, float]
+
+
+class AvailabilityOut(BaseModel):
+    """The month's availability per served site and link (``worst_only``: no links, sites)."""
+
+    month: str
+    tz: str
+    plan_id: int
+    start: str
+    end: str
+    counted_until: str
+    period_s: float
+    links: list[LinkAvailability] | None = None
+    sites: list[SiteAvailability] | None = None
+    worst: list[WorstSite]

@@ -13,6 +13,18 @@ from sqlalchemy import func, select
 
 from api.deps import MAX_ID, Engineer, Paging, Reader, Store, Viewer
 from api.geojson import GeoJSONResponse, collection, degenerate, feature, geometry, point
+from api.schemas import FeatureCollection, Page
+from api.schemas_fibre import (
+    CableCutOut,
+    CableDetail,
+    CableOut,
+    ClosureDetail,
+    ClosureOut,
+    DesignOut,
+    SpliceOut,
+    TraceGeoJSON,
+    TraceOut,
+)
 from fonet.fibre.design import design
 from fonet.fibre.edit import splice
 from fonet.fibre.geometry import cable_lines, odf_points
@@ -51,7 +63,7 @@ def _cable_out(c: FibreCable, counts: dict[int, dict[str, int]]) -> dict[str, An
             "fibres_dark": n.get("dark", 0), "fibres_broken": n.get("broken", 0)}
 
 
-@router.get("/cables", summary="Cables of the fibre layer")
+@router.get("/cables", summary="Cables of the fibre layer", response_model=Page[CableOut])
 def list_cables(session: Reader, paging: Paging, _: Viewer, role: RoleQ = None
                 ) -> dict[str, Any]:
     """Cables by code, with their fibre counts by state."""
@@ -64,7 +76,8 @@ def list_cables(session: Reader, paging: Paging, _: Viewer, role: RoleQ = None
     return paging.page([_cable_out(c, counts) for c in window], len(rows))
 
 
-@router.get("/cables/geojson", summary="Cables as GeoJSON", response_class=GeoJSONResponse)
+@router.get("/cables/geojson", summary="Cables as GeoJSON", response_class=GeoJSONResponse,
+            response_model=FeatureCollection)
 def cables_geojson(session: Reader, _: Viewer, role: RoleQ = None) -> GeoJSONResponse:
     """Each cable along the route edges it runs, with its fibre counts."""
     q = select(FibreCable).order_by(FibreCable.id)
@@ -79,7 +92,8 @@ def cables_geojson(session: Reader, _: Viewer, role: RoleQ = None) -> GeoJSONRes
         for c in rows))
 
 
-@router.get("/cables/{ref}", summary="A cable: its fibres, their colours, state and circuit")
+@router.get("/cables/{ref}", summary="A cable: its fibres, their colours, state and circuit",
+            response_model=CableDetail)
 def get_cable(ref: Ref, session: Reader, _: Viewer) -> dict[str, Any]:
     """Return the cable with every fibre by tube: colours, state, circuit, where each goes."""
     cable = find_cable(session, ref)
@@ -88,7 +102,8 @@ def get_cable(ref: Ref, session: Reader, _: Viewer) -> dict[str, Any]:
     return out
 
 
-@router.get("/cables/{ref}/cut", summary="What-if: what a cut of this cable breaks")
+@router.get("/cables/{ref}/cut", summary="What-if: what a cut of this cable breaks",
+            response_model=CableCutOut)
 def cut_cable(ref: Ref, session: Reader, _: Viewer,
               plan_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description=(
                   "The plan whose sites are assessed [default: the newest]."))] = None
@@ -111,7 +126,7 @@ def _splices(session: Any) -> dict[int, int]:
                                 .group_by(Splice.closure_id)).all())
 
 
-@router.get("/closures", summary="Closures (joint boxes)")
+@router.get("/closures", summary="Closures (joint boxes)", response_model=Page[ClosureOut])
 def list_closures(session: Reader, paging: Paging, _: Viewer) -> dict[str, Any]:
     """Closures by code, with their splice counts."""
     rows = session.scalars(select(Closure).order_by(Closure.code)).all()
@@ -120,7 +135,8 @@ def list_closures(session: Reader, paging: Paging, _: Viewer) -> dict[str, Any]:
     return paging.page([_closure_out(c, n) for c in window], len(rows))
 
 
-@router.get("/closures/geojson", summary="Closures as GeoJSON", response_class=GeoJSONResponse)
+@router.get("/closures/geojson", summary="Closures as GeoJSON", response_class=GeoJSONResponse,
+            response_model=FeatureCollection)
 def closures_geojson(session: Reader, _: Viewer) -> GeoJSONResponse:
     """Each closure as a point."""
     rows = session.scalars(select(Closure).order_by(Closure.id)).all()
@@ -129,7 +145,8 @@ def closures_geojson(session: Reader, _: Viewer) -> GeoJSONResponse:
                                       for c in rows))
 
 
-@router.get("/closures/{ref}", summary="A closure and its splice sheet")
+@router.get("/closures/{ref}", summary="A closure and its splice sheet",
+            response_model=ClosureDetail)
 def get_closure(ref: Ref, session: Reader, _: Viewer) -> dict[str, Any]:
     """Return the closure's splices: tray, in-fibre and out-fibre with colours, circuit."""
     clo = find_closure(session, ref)
@@ -144,7 +161,8 @@ SHEET_MEDIA = {
 
 @router.get("/closures/{ref}/sheet.{fmt}", summary="A closure's splice sheet as a file",
             response_class=Response,
-            responses={200: {"content": {m: {} for m in SHEET_MEDIA.values()},
+            responses={200: {"content": {m: {"schema": {"type": "string", "format": "binary"}}
+                                         for m in SHEET_MEDIA.values()},
                              "description": "The splice sheet (PDF or Excel)."}})
 def closure_sheet_file(ref: Ref, fmt: Literal["pdf", "xlsx"], session: Reader, _: Viewer
                        ) -> Response:
@@ -160,7 +178,7 @@ def closure_sheet_file(ref: Ref, fmt: Literal["pdf", "xlsx"], session: Reader, _
 
 
 @router.get("/odfs/geojson", summary="ODFs and termination boxes as GeoJSON",
-            response_class=GeoJSONResponse)
+            response_class=GeoJSONResponse, response_model=FeatureCollection)
 def odfs_geojson(session: Reader, _: Viewer) -> GeoJSONResponse:
     """Each ODF (patch panel at the POP or a hub) or OTB (at a served site) at its site."""
     pts = odf_points(session)
@@ -172,14 +190,15 @@ def odfs_geojson(session: Reader, _: Viewer) -> GeoJSONResponse:
                 o.id) for o, code in rows))
 
 
-@router.get("/traces/{link}", summary="A link's circuit traced fibre by fibre")
+@router.get("/traces/{link}", summary="A link's circuit traced fibre by fibre",
+            response_model=TraceOut, response_model_exclude_unset=True)
 def get_trace(link: LinkRef, session: Reader, _: Viewer) -> dict[str, Any]:
     """Each hop (port, fibre with colours, splice) with cumulative length and loss."""
     return trace_circuit(session, find_link(session, link))
 
 
 @router.get("/traces/{link}/geojson", summary="A link's trace as GeoJSON",
-            response_class=GeoJSONResponse)
+            response_class=GeoJSONResponse, response_model=TraceGeoJSON)
 def trace_geojson(link: LinkRef, session: Reader, _: Viewer) -> GeoJSONResponse:
     """Strand 1 of the trace: each fibre along its cable (a line), each splice (a point)."""
     tr = trace_circuit(session, find_link(session, link))
@@ -208,7 +227,8 @@ class DesignIn(BaseModel):
     plan_id: int = Field(ge=1, le=MAX_ID)
 
 
-@router.post("/fibre/design", summary="Design the fibre layer of a plan (engineer)")
+@router.post("/fibre/design", summary="Design the fibre layer of a plan (engineer)",
+             response_model=DesignOut)
 def post_design(body: DesignIn, engine: Store, _: Engineer) -> dict[str, Any]:
     """Cables, closures, ODFs, fibre pairs and splices for every link of the plan.
 
@@ -238,7 +258,7 @@ class SpliceIn(BaseModel):
 
 
 @router.post("/closures/{ref}/splices", status_code=201,
-             summary="Splice two fibres in a closure (engineer)")
+             summary="Splice two fibres in a closure (engineer)", response_model=SpliceOut)
 def post_splice(ref: Ref, body: SpliceIn, engine: Store, _: Engineer) -> dict[str, Any]:
     """Splice fibre ``a`` to fibre ``b`` in the closure.
 

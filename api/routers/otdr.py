@@ -7,13 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from api.deps import MAX_ID, Reader, Viewer
+from api.schemas_fibre import BreakOut
 from fonet.errors import InputError
 from fonet.otdr import locate_break, parse_sor
 
 router = APIRouter(tags=["otdr"])
 
 
-@router.post("/otdr/locate", summary="Locate a break from an OTDR trace or distance")
+@router.post("/otdr/locate", summary="Locate a break from an OTDR trace or distance",
+             response_model=BreakOut, response_model_exclude_unset=True)
 def otdr_locate(
     session: Reader,
     _: Viewer,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import MAX_ID, Reader, Viewer
+from api.schemas import AvailabilityOut
 from fonet.noc.availability import availability
 from gis.export.availability_report import availability_csv, availability_pdf
 
@@ -17,7 +18,10 @@ router = APIRouter(tags=["reports"])
 
 
 @router.get("/reports/availability", summary="Availability of the month per site and link",
-            response_model=None)
+            response_model=AvailabilityOut, response_model_exclude_unset=True,
+            responses={200: {"content": {m: {"schema": {"type": "string", "format": "binary"}}
+                                         for m in ("text/csv", "application/pdf")},
+                             "description": "The report (JSON, or CSV or PDF by ``format``)."}})
 def report_availability(
     session: Reader,
     _: Viewer,
