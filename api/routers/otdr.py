@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from api.deps import MAX_ID, Reader, Viewer
-from api.schemas_fibre import BreakOut
+from api.schemas_otdr import BreakOut
 from fonet.errors import InputError
 from fonet.otdr import locate_break, parse_sor
 
