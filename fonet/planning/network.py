@@ -30,12 +30,22 @@ def edge_method(data: dict, profile: Profile) -> str:
 def priced_graph(g: nx.Graph, profile: Profile) -> nx.Graph:
     """Set ``method``, ``cost_per_m`` and ``cost`` (IDR for a nominal cable) on every edge.
 
-    The graph is modified in place and returned.
+    An edge along built cable (see :mod:`fonet.planning.brownfield`) costs the splicing of
+    reused cores where it has spare cores, else an overlaid cable (no trench, no poles). The
+    graph is modified in place and returned.
     """
+    nominal = _nominal(profile)
+    m = profile.methods
+    min_spare = min(profile.demand.cores_per_site.values() or [2]) or 2
     for _, _, d in g.edges(data=True):
         method = edge_method(d, profile)
         d["method"] = method
-        d["cost_per_m"] = profile.method_cost(method, _nominal(profile))
+        if d.get("built") and d.get("spare_cores", 0) >= min_spare:
+            d["cost_per_m"] = m.reuse_cost_idr_per_m
+        elif d.get("built"):
+            d["cost_per_m"] = m.overlay_cost_idr_per_m + m.cable_cost_idr_per_m_by_cores[nominal]
+        else:
+            d["cost_per_m"] = profile.method_cost(method, nominal)
         d["cost"] = d["length_m"] * d["cost_per_m"]
     return g
 

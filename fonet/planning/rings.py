@@ -46,7 +46,7 @@ def petals(
     g: nx.Graph, pop: PlanSiteRef, hubs: Sequence[PlanSiteRef], max_per_ring: int
 ) -> list[list[PlanSiteRef]]:
     """Split hubs into groups of contiguous bearing from the POP, as even in size as possible."""
-    others = [h for h in hubs if h.entry != pop.entry]
+    others = [h for h in hubs if h.ring_node != pop.ring_node]
     if not others:
         return []
     ordered = sorted(others, key=lambda h: _bearing(g, pop.entry, h.entry))
@@ -83,15 +83,16 @@ def _tour(members: Sequence[PlanSiteRef], cost: dict[tuple[int, int], float]) ->
 def build_ring(g: nx.Graph, members: Sequence[PlanSiteRef], weight: str = "cost") -> Ring:
     """Order the members and route each leg, avoiding edges already on the ring.
 
-    Rings pass each member at its ``entry`` node (where its drop joins the route graph); the
-    drop itself is the building entry, reported apart.
+    Rings pass each member at its :attr:`~fonet.planning.hubs.PlanSiteRef.ring_node`: into
+    the building itself where its entry is a real line. A building with one entry makes the
+    ring use that drop both ways: it is then a bridge, reported as a single point of failure.
     """
     n = len(members)
     lengths = {}
     for i in range(n):
-        dist = nx.single_source_dijkstra_path_length(g, members[i].entry, weight=weight)
+        dist = nx.single_source_dijkstra_path_length(g, members[i].ring_node, weight=weight)
         for j in range(n):
-            lengths[i, j] = dist.get(members[j].entry, math.inf)
+            lengths[i, j] = dist.get(members[j].ring_node, math.inf)
     order = _tour(members, lengths)
     ring = Ring(members=[members[i] for i in order])
     used: set[frozenset] = set()
@@ -102,7 +103,7 @@ def build_ring(g: nx.Graph, members: Sequence[PlanSiteRef], weight: str = "cost"
 
     seq = [*ring.members, ring.members[0]]
     for a, b in itertools.pairwise(seq):
-        path = nx.dijkstra_path(g, a.entry, b.entry, weight=w)
+        path = nx.dijkstra_path(g, a.ring_node, b.ring_node, weight=w)
         used.update(frozenset(e) for e in itertools.pairwise(path))
         ring.legs.append(path)
     return ring
