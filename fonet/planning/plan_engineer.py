@@ -258,6 +258,7 @@ def engineer(g: nx.Graph, profile: Profile, design: Design,
         **_network(g, design, spans),
         **_bill(spans, profile, design, rows, branches_of, hops),
     )
+    result.cable_km = result.bill_of_materials.cable_km_total  # whole metres per span, as billed
     return Engineered(result, spans, rows, hops, to_pop)
 
 
@@ -311,8 +312,6 @@ def _network(g: nx.Graph, design: Design, spans: list[PlannedSpan]) -> dict[str,
         "single_entry_drops": drops,
         "route_km": round(sum(s.length_m for s in one_per_edge.values()) / 1000, 3),
         "route_edges_used": len(one_per_edge),
-        "cable_km": round(sum(s.length_m * s.count for s in spans if s.reuse != "reused")
-                          / 1000, 3),
         "reused_km": round(km["reused"], 3),
         "overlaid_km": round(km["overlaid"], 3),
         "new_km": round(km["new"], 3),
