@@ -215,7 +215,11 @@ def route(
         err_console.print(f"route {i}: {r['length_m'] / 1000:.3f} km, Rp{r['cost_idr']:,}, "
                           f"{len(r['edge_ids'])} route edges")
     if len(result["routes"]) < k:
-        err_console.print(f"only {len(result['routes'])} route-diverse routes exist")
+        single = [f"{e['site']} has a single building entry ({e['drop_m']:,.0f} m)"
+                  for e in (result["from"], result["to"])
+                  if e.get("entries") == 1 and e.get("drop_m", 0) > 0.5]
+        why = f": {'; '.join(single)}" if single else ""
+        err_console.print(f"only {len(result['routes'])} route-diverse route(s) exist{why}")
 
 
 def register(app: typer.Typer) -> None:
