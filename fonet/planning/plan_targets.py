@@ -28,6 +28,7 @@ from fonet.planning.profile import Profile
 from fonet.planning.result import DeferredTarget, Selection
 
 MAX_PRUNE_ROUNDS = 60
+FILL_ROUNDS = 4
 
 
 def _per_m_full(g: nx.Graph, profile: Profile) -> None:
@@ -144,6 +145,29 @@ def _within_budget(g: nx.Graph, profile: Profile, design: Design,
         chosen = chosen[:-share]
     else:
         raise InputError("--budget-idr", "could not fit the phase into the budget")
+    factor = 0.8
+    for _ in range(FILL_ROUNDS):  # spend what pruning left: add what still fits
+        slack = (budget - eng.figures.cost_idr) * factor
+        trees_now = {kec: [design.hubs[kec][0].node, *t.tree.nodes]
+                     for kec, t in design.trees.items()}
+        left = [c for c in cands if c.key not in set(chosen)]
+        more = select_greedy(g, trees_now, left, slack, weight="bill_cost").chosen if left \
+            else []
+        if not more:
+            break
+        trial = chosen + list(more)
+        by_kec = {}
+        for sid in trial:
+            kec, s = ref_of[sid]
+            by_kec.setdefault(kec, []).append(s)
+        saved = design.trees
+        design.trees = access_trees(g, profile, design.hubs, by_kec, seed=seed)
+        attempt = engineer(g, profile, design, to_pop)
+        if attempt.figures.cost_idr > budget:
+            design.trees = saved
+            factor /= 2
+            continue
+        chosen, eng = trial, attempt
     # marginal cost of each target left out, from the network this phase leaves
     tree_nodes = {kec: [design.hubs[kec][0].node, *t.tree.nodes] for kec, t in
                   design.trees.items()}
