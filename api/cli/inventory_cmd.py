@@ -85,8 +85,9 @@ def import_sites_cmd(
     Kinds: core_pop, hub, kecamatan_office, village_office, opd, school, puskesmas, rsud,
     closure, odf, other. Optional columns: location_source (surveyed, imported (default) or
     approximate), connected (true/false: already served by fibre), capacity_mbps, and for a
-    school its level (SD, SMP, SMA, SMK, SLB). Other columns are kept as attributes. Sites in Kota Mojokerto (the hole in the regency) are
-    accepted; sites beyond the regency's outer boundary plus 3 km are refused.
+    school its level (SD, SMP, SMA, SMK, SLB). Other columns are kept as attributes. Sites in
+    Kota Mojokerto (the hole in the regency) are accepted; sites beyond the regency's outer
+    boundary plus 3 km are refused.
     """
     from gis.load import import_sites
 

@@ -16,8 +16,8 @@ from fonet.errors import InputError
 from fonet.geo import from_wkb
 from fonet.planning.plan import run_plan
 from fonet.planning.profile import load_profile
-from fonet.store import reader, transaction
 from fonet.store import models as m
+from fonet.store import reader, transaction
 from gis.load import import_network
 
 
