@@ -12,6 +12,7 @@ geojson    a folder: ``<layer>.geojson`` (RFC 7946) and ``<layer>.qml`` per laye
 kml        one ``.kml`` file for Google Earth
 csv        ``<out>_bom.csv`` and ``<out>_coverage.csv``, or ``bom.csv`` and
            ``coverage.csv`` inside ``out`` when it is a folder (see :mod:`.tables`)
+xlsx       one ``.xlsx`` workbook: bill, phases, coverage, loss per site, unit prices
 png, pdf   the A3 landscape map
 =========  ==========================================================================
 """
@@ -36,6 +37,7 @@ class ExportFormat(StrEnum):
     geojson = "geojson"
     kml = "kml"
     csv = "csv"
+    xlsx = "xlsx"
     png = "png"
     pdf = "pdf"
 
@@ -104,6 +106,10 @@ def export_plan(engine: Engine, plan_id: int | None, fmt: str, out: Path | str, 
         from gis.export.tables import write_csv
 
         files = write_csv(pl, out, lang=lang)
+    elif fmt == "xlsx":
+        from gis.export.workbook import write_xlsx
+
+        files = write_xlsx(pl, out, lang=lang)
     else:
         from gis.export.printmap import write_map
 
