@@ -22,7 +22,8 @@ router = APIRouter(tags=["exports"])
 
 
 MEDIA = {"gpkg": "application/geopackage+sqlite3", "kml": "application/vnd.google-earth.kml+xml",
-         "png": "image/png", "pdf": "application/pdf", "zip": "application/zip"}
+         "png": "image/png", "pdf": "application/pdf", "zip": "application/zip",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @router.get("/plans/{plan_id}/exports/{fmt}", summary="Export a plan",
