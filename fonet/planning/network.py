@@ -79,3 +79,31 @@ class Distances:
         """Return the ``len(sources) x len(targets)`` distance matrix."""
         cols = [self.index[t] for t in targets]
         return self.from_sources(sources)[:, cols]
+
+    def _positions(self, u: object, v: object) -> list[int]:
+        """Positions of the entries (u, v) and (v, u) in the matrix's data."""
+        m = self.matrix
+        out = []
+        for a, b in ((self.index[u], self.index[v]), (self.index[v], self.index[u])):
+            lo, hi = m.indptr[a], m.indptr[a + 1]
+            hits = np.nonzero(m.indices[lo:hi] == b)[0]
+            out.extend(int(lo + h) for h in hits)
+        return out
+
+    def path(self, source: object, target: object, data: np.ndarray | None = None) -> list:
+        """Least-cost node path from ``source`` to ``target`` (weights ``data`` if given)."""
+        m = self.matrix if data is None else csr_matrix(
+            (data, self.matrix.indices, self.matrix.indptr), shape=self.matrix.shape)
+        s, t = self.index[source], self.index[target]
+        _, pred = dijkstra(m, directed=False, indices=s, return_predecessors=True)
+        if s != t and pred[t] < 0:
+            raise ValueError(f"no path from {source!r} to {target!r}")
+        out = [t]
+        while out[-1] != s:
+            out.append(int(pred[out[-1]]))
+        return [self.nodes[i] for i in reversed(out)]
+
+    def penalise(self, data: np.ndarray, u: object, v: object, factor: float) -> None:
+        """Make edge (u, v) dearer in ``data`` (a copy of the matrix's data): w * factor + 1."""
+        for pos in self._positions(u, v):
+            data[pos] = self.matrix.data[pos] * factor + 1.0

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from fonet.errors import InputError, NotFoundError, StateError
 from fonet.graph import route_graph, site_nodes
-from fonet.planning.access import access_tree
+from fonet.planning.access import NodeIndex, access_tree
 from fonet.planning.brownfield import existing_bridges, mark_built
 from fonet.planning.hubs import (
     HUB_CANDIDATE_KINDS,
@@ -220,7 +220,7 @@ def design_network(g: nx.Graph, profile: Profile, refs: list[PlanSiteRef],
     else:
         pop = propose_pop(dist, [r for r in refs if r.kind in POP_CANDIDATE_KINDS], hub_refs)
         pop_how = "existing core_pop" if pop.kind == "core_pop" else "1-median over hubs"
-    rings = [build_ring(g, [pop, *group])
+    rings = [build_ring(g, [pop, *group], dist=dist)
              for group in petals(g, pop, hub_refs, profile.topology.max_hubs_per_ring)]
     design = Design(pop, pop_how, hubs, rings, {}, backbone_bridges(g, rings), demand)
     if trees:
@@ -232,8 +232,10 @@ def design_network(g: nx.Graph, profile: Profile, refs: list[PlanSiteRef],
 def access_trees(g: nx.Graph, profile: Profile, hubs: dict[str, tuple[PlanSiteRef, str]],
                  served_by: Mapping[str, list[PlanSiteRef]], *, seed: int) -> dict:
     """Build the access tree of every hub to the sites it serves."""
+    index = NodeIndex(g)
     return {kec: access_tree(g, hub, served_by.get(kec, []), weight="cost",
-                             time_limit_s=profile.topology.steiner_time_limit_s, seed=seed)
+                             time_limit_s=profile.topology.steiner_time_limit_s, seed=seed,
+                             index=index)
             for kec, (hub, _) in hubs.items()}
 
 
