@@ -105,15 +105,15 @@ def build_store(src: Path, dst: Path, n_nodes: int) -> dict:
 
 def check_trees(eng, result) -> tuple[float, float]:  # noqa: ANN001
     """Worst and total relative excess of the regional access trees over whole-graph ones."""
+    from sqlalchemy import select
+
     from fonet.graph import route_graph
     from fonet.planning.brownfield import mark_built
     from fonet.planning.network import priced_graph
     from fonet.planning.profile import load_profile
     from fonet.planning.steiner import steiner_tree
-    from fonet.store import reader
     from fonet.store import models as m
-
-    from sqlalchemy import select
+    from fonet.store import reader
 
     with reader(eng) as s:
         g = route_graph(s)
@@ -157,11 +157,11 @@ def main() -> None:
     ap.add_argument("--no-check", action="store_true", help="Skip the whole-graph trees.")
     args = ap.parse_args()
 
+    from fonet.config import Settings
     from fonet.planning.plan import run_plan
     from fonet.planning.profile import load_profile
     from fonet.store import make_engine, transaction
     from gis.load import init_store
-    from fonet.config import Settings
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="fonet-bench-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,7 @@ class NodeIndex:
 
 def region(g: nx.Graph, index: NodeIndex, nodes: Sequence[int],
            margin_m: float = REGION_MARGIN_M) -> nx.Graph:
-    """The part of ``g`` around ``nodes`` in which they are all joined.
+    """Return the part of ``g`` around ``nodes`` in which they are all joined.
 
     The bounding box of the nodes plus a margin; the margin doubles until every node is in
     one component of the part (at worst the whole graph is returned).

@@ -50,7 +50,7 @@ SCOPE_ID = {"kecamatan": "kecamatan", "backbone": "tulang_punggung", "total": "j
 
 
 def header(column: str, lang: str) -> str:
-    """The column's header in ``lang`` (cable columns: ``kabel_km_12c_aerial``)."""
+    """Return the column's header in ``lang`` (cable columns: ``kabel_km_12c_aerial``)."""
     if lang != "id":
         return column
     if column.startswith("cable_km_"):
