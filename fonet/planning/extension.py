@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -32,10 +33,10 @@ EXACT_MAX_ARCS = 4000
 class Candidate:
     """A target site that may be connected."""
 
-    key: Hashable
-    group: Hashable
+    key: Any
+    group: Any
     """The group (hub) whose tree it joins."""
-    node: Hashable
+    node: Any
     prize: float
     fixed_cost: float = 0.0
 
@@ -44,13 +45,13 @@ class Candidate:
 class Choice:
     """The targets chosen, their estimated cost, and the marginal cost of the others."""
 
-    chosen: list[Hashable]
+    chosen: list[Any]
     cost: float
     prize: float
     method: str
     optimal: bool = False
-    marginal: dict[Hashable, float | None] = field(default_factory=dict)
-    edges: dict[Hashable, set[tuple[Hashable, Hashable]]] = field(default_factory=dict)
+    marginal: dict[Any, float | None] = field(default_factory=dict)
+    edges: dict[Any, set[tuple[Any, Any]]] = field(default_factory=dict)
 
 
 class _Csr:
@@ -72,7 +73,7 @@ class _Csr:
         return d, p
 
 
-def _greedy_once(c: _Csr, roots: Mapping[Hashable, Sequence[Hashable]],
+def _greedy_once(c: _Csr, roots: Mapping[Any, Sequence[Any]],
                  cands: Sequence[Candidate], budget: float, power: float) -> Choice:
     state = {}
     for grp, nodes in roots.items():
@@ -118,7 +119,7 @@ def _greedy_once(c: _Csr, roots: Mapping[Hashable, Sequence[Hashable]],
     return Choice(chosen, spent, prize, "greedy", False, marginal, edges)
 
 
-def select_greedy(g: nx.Graph, roots: Mapping[Hashable, Sequence[Hashable]],
+def select_greedy(g: nx.Graph, roots: Mapping[Any, Sequence[Any]],
                   candidates: Sequence[Candidate], budget: float, *,
                   weight: str = "cost") -> Choice:
     """Choose targets within ``budget`` by priority per marginal cost (see the module doc).

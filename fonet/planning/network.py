@@ -83,7 +83,7 @@ class Distances:
     def _positions(self, u: object, v: object) -> list[int]:
         """Positions of the entries (u, v) and (v, u) in the matrix's data."""
         m = self.matrix
-        out = []
+        out: list[int] = []
         for a, b in ((self.index[u], self.index[v]), (self.index[v], self.index[u])):
             lo, hi = m.indptr[a], m.indptr[a + 1]
             hits = np.nonzero(m.indices[lo:hi] == b)[0]

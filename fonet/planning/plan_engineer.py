@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 
 from fonet.planning.access import AccessTree
-from fonet.planning.bill import BACKBONE, build_ledger, figures, unit_prices
+from fonet.planning.bill import BACKBONE, BillItem, build_ledger, figures, unit_prices
 from fonet.planning.engineering import (
     LossCheck,
     PlannedSpan,
@@ -241,8 +242,9 @@ def engineer(g: nx.Graph, profile: Profile, design: Design,
             chk = choose_optic(length, _joints_on(leg), profile, o.backbone_transceiver)
             hops.append((i, a, b, leg, chk))
             if chk.over_budget:
-                hop_over.append(HopOverBudget(from_=a.code, to=b.code, loss_db=chk.loss_db,
-                                              budget_db=chk.budget_db, fits=chk.fits))
+                hop_over.append(HopOverBudget.model_validate(
+                    {"from": a.code, "to": b.code, "loss_db": chk.loss_db,
+                     "budget_db": chk.budget_db, "fits": chk.fits}))
         ring_info.append(RingFigures(ring=i, members=[m.code for m in design.rings[i].members],
                                      km=round(sum(x[3] for x in ring_h) / 1000, 3),
                                      legs_m=[round(x[3]) for x in ring_h]))
@@ -271,9 +273,9 @@ def _coverage(demand: list[PlanSiteRef], connected: set[int],
         by_kind[r.kind][1] += r.site_id in connected
     losses = [r.loss.loss_db for r in rows.values() if r.loss]
     trx: dict[str, int] = defaultdict(int)
-    for r in rows.values():
-        if r.loss:
-            trx[r.loss.transceiver] += 1
+    for row in rows.values():
+        if row.loss:
+            trx[row.loss.transceiver] += 1
     return {
         "villages_connected": by_kind["village_office"][1],
         "offices_total": by_kind["village_office"][0] + by_kind["kecamatan_office"][0],
@@ -301,7 +303,7 @@ def _network(g: nx.Graph, design: Design, spans: list[PlannedSpan]) -> dict[str,
         prev = one_per_edge.get(s.edge_id)
         if prev is None or _rank(s.reuse) > _rank(prev.reuse):
             one_per_edge[s.edge_id] = s
-    km = defaultdict(float)
+    km: dict[str, float] = defaultdict(float)
     for s in one_per_edge.values():
         km[s.reuse] += s.length_m / 1000
     return {
@@ -318,6 +320,14 @@ def _network(g: nx.Graph, design: Design, spans: list[PlannedSpan]) -> dict[str,
         "phases": {str(p): sum(1 for s in spans if s.phase == p)
                    for p in sorted({s.phase for s in spans})},
     }
+
+
+def _in_scope(scope: str) -> Callable[[BillItem], bool]:
+    return lambda it: it.scope == scope
+
+
+def _in_phase(phase: int) -> Callable[[BillItem], bool]:
+    return lambda it: it.phase == phase
 
 
 def _rank(reuse: str) -> int:
@@ -356,13 +366,11 @@ def _bill(spans: list[PlannedSpan], profile: Profile, design: Design,
                       and r.ref.site_id not in active)
         per_kec[kec] = KecamatanFigures(hub=hubs[kec][0].code, hub_chosen_by=hubs[kec][1],
                                         sites=n_sites,
-                                        **figures(ledger, lambda it, k=kec: it.scope == k)
-                                        .model_dump())
+                                        **figures(ledger, _in_scope(kec)).model_dump())
     total = figures(ledger)
     phases = sorted({it.phase for it in ledger})
     return {"cost_idr": total.cost_idr, "bill_of_materials": total,
             "backbone": figures(ledger, lambda it: it.scope == BACKBONE),
             "per_kecamatan": per_kec,
-            "per_phase": {str(p): figures(ledger, lambda it, p=p: it.phase == p)
-                          for p in phases},
+            "per_phase": {str(p): figures(ledger, _in_phase(p)) for p in phases},
             "unit_prices": unit_prices(profile)}

@@ -143,7 +143,8 @@ def list_plans(session: Session) -> list[dict[str, Any]]:
     for pid, st, n in session.execute(select(Span.plan_id, Span.status, func.count())
                                       .where(Span.plan_id.is_not(None))
                                       .group_by(Span.plan_id, Span.status)):
-        status.setdefault(pid, {})[st] = n
+        if pid is not None:
+            status.setdefault(pid, {})[st] = n
     out = []
     for p in session.scalars(select(Plan).order_by(Plan.id)):
         r = PlanResult.of_plan(p.summary)
@@ -204,8 +205,8 @@ def commit_plan(session: Session, plan_id: int, status: str,
         span_ids = set(session.scalars(select(Span.id).where(Span.plan_id == plan_id)))
     if not span_ids:
         raise StateError(f"plan {plan_id} has no spans to commit")
-    done = session.execute(update(Span).where(Span.id.in_(span_ids))
-                           .values(status=status)).rowcount
+    session.execute(update(Span).where(Span.id.in_(span_ids)).values(status=status))
+    done = len(span_ids)
     for lk in links:
         lk.status = status
     connected = 0

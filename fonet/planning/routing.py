@@ -104,9 +104,11 @@ def _endpoint(session, g: nx.Graph, text: str) -> tuple[int, dict]:  # noqa: ANN
     if len(parts) == 2:
         try:
             lon, lat = float(parts[0]), float(parts[1])
+            is_point = True
         except ValueError:
-            lon = lat = None  # a site code with a comma
-        if lon is not None:
+            lon = lat = 0.0
+            is_point = False  # a site code with a comma
+        if is_point:
             if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                 raise InputError("route", f"{text!r} is not a lon,lat position")
             best = min((n for n, d in g.nodes(data=True) if d["kind"] != "site"),

@@ -75,12 +75,12 @@ def _sheet(wb: Any, title: str, columns: list[str], rows: list[dict[str, Any]],
     for row in rows:
         out = []
         for c in columns:
-            v = row.get(c)
-            if hasattr(v, "item"):  # numpy scalars
+            v: Any = row.get(c)
+            if v is not None and hasattr(v, "item"):  # numpy scalars
                 v = v.item()
             if v is not None and v != v:  # NaN
                 v = None
-            if c == "scope" and lang == "id":
+            if c == "scope" and lang == "id" and isinstance(v, str):
                 v = SCOPE_ID.get(v, v)
             out.append(v)
         ws.append(out)
