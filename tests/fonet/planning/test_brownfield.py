@@ -254,3 +254,22 @@ def test_plan_names_are_unique_and_listed(store, tmp_path: Path) -> None:  # noq
     bad = subprocess.run([*fonet, "plan", "commit", "99999"], env=env, capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "99999" in bad.stderr
+
+
+def test_commit_named_sites_only(store) -> None:  # noqa: ANN001
+    with transaction(store) as s:
+        r = run_plan(s, load_profile(), name="partial").to_json()
+        site = "VO-35.16.03.2001"
+        out = commit_plan(s, r["plan_id"], "under_construction", [site])
+        link = s.scalar(select(m.Link).where(m.Link.name == f"P{r['plan_id']}:AC:{site}"))
+        want = {x.span_id for x in link.spans} | set(s.scalars(select(m.Span.id).where(
+            m.Span.plan_id == r["plan_id"], m.Span.role == "backbone")))
+        got = set(s.scalars(select(m.Span.id).where(
+            m.Span.plan_id == r["plan_id"], m.Span.status == "under_construction")))
+        assert got == want and out["spans"] == len(want)
+        assert out["sites_connected"] == 0  # under construction: not in service yet
+        with pytest.raises(InputError, match="NOPE"):
+            commit_plan(s, r["plan_id"], "built", ["NOPE"])
+        with pytest.raises(InputError, match="decommissioned"):
+            commit_plan(s, r["plan_id"], "decommissioned")
+        s.rollback()
