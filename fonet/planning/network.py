@@ -70,6 +70,15 @@ class Distances:
         n = len(self.nodes)
         self.matrix = csr_matrix((vals, (rows, cols)), shape=(n, n))
 
+    def subset(self, nodes: Sequence) -> Distances:
+        """Distances over the part of the graph spanned by ``nodes`` (a slice of the matrix)."""
+        out = Distances.__new__(Distances)
+        out.nodes = list(nodes)
+        out.index = {n: i for i, n in enumerate(out.nodes)}
+        idx = np.array([self.index[n] for n in out.nodes])
+        out.matrix = self.matrix[idx][:, idx].tocsr()
+        return out
+
     def from_sources(self, sources: Sequence) -> np.ndarray:
         """Return a ``len(sources) x n`` array of distances (``inf`` where unreachable)."""
         idx = [self.index[s] for s in sources]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from fonet.errors import InputError, NotFoundError, StateError
 from fonet.graph import route_graph, site_nodes
-from fonet.planning.access import NodeIndex, access_tree
+from fonet.planning.access import REGION_MARGIN_M, NodeIndex, access_tree
 from fonet.planning.brownfield import existing_bridges, mark_built
 from fonet.planning.hubs import (
     HUB_CANDIDATE_KINDS,
@@ -213,7 +213,12 @@ def design_network(g: nx.Graph, profile: Profile, refs: list[PlanSiteRef],
     for r in refs:
         if r.kecamatan_code and r.kind in HUB_CANDIDATE_KINDS:
             candidates_by_kec[r.kecamatan_code].append(r)
-    hubs = choose_hubs(dist, demand_by_kec, candidates_by_kec, pinned)
+    index = NodeIndex(g)
+    hubs = {}
+    for kec in sorted(demand_by_kec):  # each kecamatan's 1-median on its part of the graph
+        part = [r.node for r in demand_by_kec[kec] + candidates_by_kec.get(kec, [])]
+        sub = dist.subset(index.around(part, REGION_MARGIN_M))
+        hubs.update(choose_hubs(sub, {kec: demand_by_kec[kec]}, candidates_by_kec, pinned))
     hub_refs = [h for h, _ in hubs.values()]
     if pop_code is not None:
         pop, pop_how = by_code[pop_code], "named"
