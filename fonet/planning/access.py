@@ -10,9 +10,9 @@ import networkx as nx
 from fonet.planning.hubs import PlanSiteRef
 from fonet.planning.steiner import steiner_tree
 
-REGION_MARGIN_M = 3000.0
+REGION_MARGIN_M = 1500.0
 """Least margin around a kecamatan's sites within which its access tree is searched."""
-REGION_MARGIN_SHARE = 0.25
+REGION_MARGIN_SHARE = 0.15
 """Margin as a share of the extent of the sites, when that is larger."""
 M_PER_DEG = 111_320.0
 
@@ -27,6 +27,10 @@ class NodeIndex:
         self.lon = np.array([g.nodes[n]["lon"] for n in self.nodes])
         self.lat = np.array([g.nodes[n]["lat"] for n in self.nodes])
         self.index = {n: i for i, n in enumerate(self.nodes)}
+        self.component: dict[int, int] = {}
+        for k, comp in enumerate(nx.connected_components(g)):
+            for n in comp:
+                self.component[n] = k
 
     def around(self, nodes: Sequence[int], margin_m: float) -> list[int]:
         """Nodes inside the bounding box of ``nodes`` grown by ``margin_m`` (and the share)."""
@@ -113,9 +117,13 @@ def access_tree(
         (:func:`region`) rather than on the whole graph: road graphs of a regency have tens of
         thousands of nodes, a kecamatan's part a few thousand.
     """
-    reach = nx.node_connected_component(g, hub.node)
-    ok = [s for s in sites if s.node in reach]
-    lost = [s for s in sites if s.node not in reach]
+    if index is not None:
+        home = index.component[hub.node]
+        ok = [s for s in sites if index.component.get(s.node) == home]
+    else:
+        reach = nx.node_connected_component(g, hub.node)
+        ok = [s for s in sites if s.node in reach]
+    lost = [s for s in sites if s not in ok]
     terminals = list(dict.fromkeys([hub.node, *(s.node for s in ok)]))
     if len(terminals) == 1:
         tree = nx.Graph()

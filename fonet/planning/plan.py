@@ -9,9 +9,13 @@ budget (:mod:`fonet.planning.extension`).
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 import networkx as nx
 from sqlalchemy import func, select
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from fonet.errors import InputError, NotFoundError, StateError
 from fonet.graph import route_graph, site_nodes
-from fonet.planning.access import REGION_MARGIN_M, NodeIndex, access_tree
+from fonet.planning.access import REGION_MARGIN_M, AccessTree, NodeIndex, access_tree
 from fonet.planning.brownfield import existing_bridges, mark_built
 from fonet.planning.hubs import (
     HUB_CANDIDATE_KINDS,
@@ -238,10 +242,50 @@ def access_trees(g: nx.Graph, profile: Profile, hubs: dict[str, tuple[PlanSiteRe
                  served_by: Mapping[str, list[PlanSiteRef]], *, seed: int) -> dict:
     """Build the access tree of every hub to the sites it serves."""
     index = NodeIndex(g)
-    return {kec: access_tree(g, hub, served_by.get(kec, []), weight="cost",
-                             time_limit_s=profile.topology.steiner_time_limit_s, seed=seed,
-                             index=index)
-            for kec, (hub, _) in hubs.items()}
+    jobs = sorted(((kec, hub, served_by.get(kec, [])) for kec, (hub, _) in hubs.items()),
+                  key=lambda j: -len(j[2]))
+    limit = profile.topology.steiner_time_limit_s
+    workers = _workers(g, len(jobs))
+    if workers > 1:
+        global _SHARED
+        _SHARED = (g, index, limit, seed)
+        try:
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+                done = list(pool.map(_tree_job, jobs))
+        finally:
+            _SHARED = None
+    else:
+        done = [access_tree(g, hub, sites, weight="cost", time_limit_s=limit, seed=seed,
+                            index=index) for _, hub, sites in jobs]
+    trees = {kec: t for (kec, _, _), t in zip(jobs, done, strict=True)}
+    return {kec: trees[kec] for kec in hubs}
+
+
+PARALLEL_MIN_NODES = 20_000
+"""Graphs at least this large plan their access trees in parallel processes."""
+_SHARED: tuple | None = None
+
+
+def _workers(g: nx.Graph, jobs: int) -> int:
+    """Return how many processes plan the access trees (the cores, on a large graph, if safe).
+
+    Forking is safe only from a process running a single thread (the command line); the
+    service plans in one process.
+    """
+    if g.number_of_nodes() < PARALLEL_MIN_NODES or jobs < 2:
+        return 1
+    if threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, jobs, 4))
+
+
+def _tree_job(job: tuple) -> AccessTree:
+    """One access tree, in a worker forked with the graph in :data:`_SHARED`."""
+    assert _SHARED is not None
+    g, index, limit, seed = _SHARED
+    _, hub, sites = job
+    return access_tree(g, hub, sites, weight="cost", time_limit_s=limit, seed=seed,
+                       index=index)
 
 
 def served_sites(dist: Distances, hubs: dict[str, tuple[PlanSiteRef, str]],
