@@ -23,6 +23,9 @@ from gis.readers import read_vector, require_columns
 SUFFIXES = {".geojson", ".json", ".gpkg", ".kml"}
 KNOWN = {"id", "cores", "install_method", "status", "owner", "year", "cores_used", "kind",
          "name", "geometry"}
+KML_FIELDS = {"description", "timestamp", "begin", "end", "altitudemode", "tessellate",
+              "extrude", "visibility", "draworder", "icon", "snippet"}
+"""Columns the KML driver adds to every placemark; not attributes of the cable."""
 
 
 def _missing(v: Any) -> bool:
@@ -72,6 +75,14 @@ def read_asbuilt(path: Path | str) -> AsBuilt:
     gdf = read_vector(path)
     if gdf.empty:
         raise InputError(source, "no features in the file")
+    if path.suffix.lower() == ".kml":
+        # the driver reads the placemark's own id as ``id`` and an ``id`` of the extended data
+        # as ``id2``; a placemark without either is named by its <name>
+        gdf = gdf.drop(columns=[c for c in gdf.columns if c.lower() in KML_FIELDS])
+        if "id2" in gdf.columns:
+            gdf = gdf.drop(columns=["id"]).rename(columns={"id2": "id"})
+        elif "Name" in gdf.columns and gdf["Name"].notna().all():
+            gdf = gdf.drop(columns=["id"], errors="ignore").rename(columns={"Name": "id"})
     cols = {c.lower(): c for c in gdf.columns}
     gdf = gdf.rename(columns={v: k for k, v in cols.items() if k in KNOWN})
     require_columns(gdf, ["id"], path)

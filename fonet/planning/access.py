@@ -10,9 +10,9 @@ import networkx as nx
 from fonet.planning.hubs import PlanSiteRef
 from fonet.planning.steiner import steiner_tree
 
-REGION_MARGIN_M = 1500.0
+REGION_MARGIN_M = 2000.0
 """Least margin around a kecamatan's sites within which its access tree is searched."""
-REGION_MARGIN_SHARE = 0.15
+REGION_MARGIN_SHARE = 0.2
 """Margin as a share of the extent of the sites, when that is larger."""
 M_PER_DEG = 111_320.0
 

@@ -145,3 +145,19 @@ def test_cli_import_network_exit_2(regency_db: str, tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "api.cli", "import", "network", str(path)],
                          env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "K-1" in bad.stderr and "cores" in bad.stderr
+
+
+def test_kml_cables_import(regency_engine, tmp_path: Path) -> None:
+    """Google Earth files: the cable's id and cores come from the placemark's extended data."""
+    import geopandas as gpd
+
+    line, ids = _chain(regency_engine, 3)
+    path = tmp_path / "asbuilt.kml"
+    gpd.GeoDataFrame({"id": ["KML-1"], "cores": [24], "owner": ["Diskominfo"], "year": [2023]},
+                     geometry=[line], crs="EPSG:4326").to_file(path, driver="KML")
+    result = import_network(regency_engine, path)
+    assert result["cables"] == 1 and result["spans"] == len(ids)
+    with reader(regency_engine) as s:
+        spans = list(s.scalars(select(m.Span).where(m.Span.plan_id.is_(None))))
+    assert {sp.attrs["asbuilt_id"] for sp in spans} == {"KML-1"}
+    assert all(sp.cores == 24 and sp.attrs["year"] == 2023 for sp in spans)
