@@ -31,6 +31,7 @@ class EdgeKind(StrEnum):
     road = "road"
     corridor = "corridor"
     drop = "drop"
+    cable = "cable"
 
 
 assert tuple(EdgeKind) == EDGE_KINDS
