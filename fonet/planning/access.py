@@ -10,11 +10,14 @@ import networkx as nx
 from fonet.planning.hubs import PlanSiteRef
 from fonet.planning.steiner import steiner_tree
 
-REGION_MARGIN_M = 2000.0
+REGION_MARGIN_M = 1500.0
 """Least margin around a kecamatan's sites within which its access tree is searched."""
-REGION_MARGIN_SHARE = 0.2
+REGION_MARGIN_SHARE = 0.15
 """Margin as a share of the extent of the sites, when that is larger."""
 M_PER_DEG = 111_320.0
+LARGE_REGION_NODES = 2500
+"""A kecamatan's part of a road graph this large is searched with fewer idle restarts."""
+LARGE_REGION_IDLE = 3
 
 
 class NodeIndex:
@@ -130,7 +133,8 @@ def access_tree(
         tree.add_node(hub.node, **g.nodes[hub.node])
     else:
         part = region(g, index, terminals) if index is not None else g
+        idle = LARGE_REGION_IDLE if part.number_of_nodes() >= LARGE_REGION_NODES else 6
         tree = steiner_tree(part, terminals, weight=weight, time_limit_s=time_limit_s,
-                            seed=seed)
+                            seed=seed, max_idle=idle)
     return AccessTree(hub=hub, sites=[s for s in ok if s.node != hub.node or s is not hub],
                       tree=tree, unreachable=lost)

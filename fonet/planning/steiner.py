@@ -125,6 +125,7 @@ def _plan(
     time_limit_s: float | None,
     exact: bool,
     seed: int,
+    max_idle: int = 6,
 ) -> tuple[nx.Graph, list[Hashable], float]:
     """Plan the tree over the largest terminal group; return (tree, unreachable, cost)."""
     t0 = time.perf_counter()
@@ -183,7 +184,7 @@ def _plan(
     g = reduce_graph(len(labels), edges, group)
     if time_limit_s is None or exact:
         budget = default_budget(len(labels), len(edges), len(group), t0)
-        tree = search(g, budget=budget, seed=seed, max_idle=6)
+        tree = search(g, budget=budget, seed=seed, max_idle=max_idle)
     else:
         tree = search(g, budget=Budget(t0 + time_limit_s), seed=seed, max_idle=None)
     red_edges = [(u, v) for u, nb in tree.items() for v in nb if u < v]
@@ -219,6 +220,7 @@ def steiner_tree(
     time_limit_s: float | None = None,
     exact: bool = False,
     seed: int = 0,
+    max_idle: int = 6,
 ) -> nx.Graph:
     """Return a cheap tree of ``G`` that connects all ``terminals``.
 
@@ -245,6 +247,8 @@ def steiner_tree(
         Seed of the randomised parts. The default mode is deterministic for a given
         seed (its wall-clock safety net only triggers on a very slow or overloaded
         machine); with ``time_limit_s`` the result depends on how far the search gets.
+    max_idle : int, optional
+        Default mode: stop after this many restarts in a row that found no better tree.
 
     Returns
     -------
@@ -259,7 +263,7 @@ def steiner_tree(
         If some terminals are not connected to the others (or are not in ``G``).
     """
     terms = list(dict.fromkeys(terminals))
-    tree, unreachable, cost = _plan(G, terms, weight, time_limit_s, exact, seed)
+    tree, unreachable, cost = _plan(G, terms, weight, time_limit_s, exact, seed, max_idle)
     if unreachable:
         raise TerminalsUnreachableError(unreachable, len(terms) - len(unreachable))
     tree.graph["cost"] = cost
