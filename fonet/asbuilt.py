@@ -7,7 +7,9 @@ checks them against the store and writes, in the caller's transaction:
   follows. The line follows the route graph where route edges run within ``tolerance_m`` of it
   along their whole length and join its two ends; where it does not (it leaves the roads or
   corridors), the line itself becomes a new route edge of kind ``cable`` between its ends,
-  each end joined to the nearest route node within the tolerance or made a new node;
+  each end joined to the nearest route node within the tolerance or made a new node. An end
+  at a building (a site's own node, with no road node near) makes the cable a further entry
+  into that building: a ring can then reach it by two diverse entries;
 - closures and ODFs (points) as sites of kind ``closure`` and ``odf``.
 
 A line with neither end near the route graph and no route edge along it is reported as not
@@ -100,9 +102,11 @@ def check_records(session: Session, rec: AsBuilt, source: str, locator: AreaLoca
                              f"{p.kind!r}", feature=p.code, field="kind")
 
 
-def _graph(session: Session) -> tuple[nx.Graph, dict[int, tuple[float, float]]]:
+def _graph(session: Session) -> tuple[nx.Graph, dict[int, tuple[float, float]],
+                                       dict[int, tuple[float, float]]]:
     g = nx.Graph()
     xy: dict[int, tuple[float, float]] = {}
+    site_xy: dict[int, tuple[float, float]] = {}
     rows = session.execute(select(RouteNode.id, RouteNode.lon, RouteNode.lat, RouteNode.kind))
     ids, lon, lat, kinds = [], [], [], []
     for r in rows:
@@ -113,14 +117,13 @@ def _graph(session: Session) -> tuple[nx.Graph, dict[int, tuple[float, float]]]:
     fwd = _transformer("EPSG:4326", "EPSG:32749")
     xs, ys = fwd.transform(np.array(lon), np.array(lat))
     for i, nid in enumerate(ids):
-        if kinds[i] != "site":
-            xy[nid] = (float(xs[i]), float(ys[i]))
+        (site_xy if kinds[i] == "site" else xy)[nid] = (float(xs[i]), float(ys[i]))
     for e in session.execute(select(RouteEdge.id, RouteEdge.u, RouteEdge.v, RouteEdge.kind,
                                     RouteEdge.length_m, RouteEdge.geometry_wkb)):
         if e.kind == "drop":
             continue
         g.add_edge(e.u, e.v, edge_id=e.id, length_m=e.length_m, wkb=e.geometry_wkb)
-    return g, xy
+    return g, xy, site_xy
 
 
 def _nearest(xy: dict[int, tuple[float, float]], tree: shapely.STRtree, ids: list[int],
@@ -143,9 +146,20 @@ def import_network(session: Session, rec: AsBuilt, source: str, *,
 
     locator = AreaLocator.from_session(session)
     check_records(session, rec, source, locator)
-    g, xy = _graph(session)
+    g, xy, site_xy = _graph(session)
     ids = list(xy)
     tree = shapely.STRtree([shapely.Point(*xy[i]) for i in ids])
+    site_ids = list(site_xy)
+    site_tree = shapely.STRtree([shapely.Point(*site_xy[i]) for i in site_ids])
+
+    def snap(x: float, y: float) -> int | None:
+        # a building's own node when no road node is near: the cable is a further entry
+        # into that building
+        node = _nearest(xy, tree, ids, x, y, tolerance_m)
+        if node is None and site_ids:
+            node = _nearest(site_xy, site_tree, site_ids, x, y, tolerance_m)
+        return node
+
     edges = [(u, v, d) for u, v, d in g.edges(data=True)]
     edge_tree = shapely.STRtree([to_metric(from_wkb(d["wkb"])) for _, _, d in edges])
     out: dict[str, Any] = {"cables": 0, "spans": 0, "snapped_km": 0.0, "new_route_edges": 0,
@@ -154,8 +168,8 @@ def import_network(session: Session, rec: AsBuilt, source: str, *,
     for c in rec.cables:
         line = to_metric(c.geometry)
         a, b = line.coords[0], line.coords[-1]
-        ua = _nearest(xy, tree, ids, a[0], a[1], tolerance_m)
-        ub = _nearest(xy, tree, ids, b[0], b[1], tolerance_m)
+        ua = snap(a[0], a[1])
+        ub = snap(b[0], b[1])
         corridor = line.buffer(tolerance_m)
         along = nx.Graph()
         for i in edge_tree.query(corridor, predicate="contains"):

@@ -273,3 +273,43 @@ def test_commit_named_sites_only(store) -> None:  # noqa: ANN001
         with pytest.raises(InputError, match="decommissioned"):
             commit_plan(s, r["plan_id"], "decommissioned")
         s.rollback()
+
+
+def test_second_building_entry_takes_the_pop_off_the_spof_list(regency_engine,
+                                                              tmp_path: Path) -> None:
+    """An as-built cable into the Kantor Bupati from another side: the rings use both entries.
+
+        corridor ── entry ══drop══ BUPATI ══new cable══ other corridor node ── corridor
+    """
+    from fonet.geo import distance_m
+    from gis.load import import_network
+
+    f = tmp_path / "opd.csv"
+    f.write_text(OPD)
+    import_sites(regency_engine, f)
+    with reader(regency_engine) as s:
+        site = s.scalar(select(m.Site).where(m.Site.code == "OPD-BUPATI"))
+        node = s.scalar(select(m.RouteNode).where(m.RouteNode.site_id == site.id))
+        drop = s.scalar(select(m.RouteEdge).where(m.RouteEdge.u == node.id))
+        entry = s.get(m.RouteNode, drop.v)
+        others = list(s.scalars(select(m.RouteNode).where(m.RouteNode.kind == "corridor")))
+    other = min((n for n in others
+                 if distance_m(n.lon, n.lat, entry.lon, entry.lat) > 2500),
+                key=lambda n: distance_m(n.lon, n.lat, site.lon, site.lat))
+    cable = tmp_path / "entry.geojson"
+    cable.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"id": "BUPATI-2", "cores": 48, "cores_used": 0},
+        "geometry": {"type": "LineString",
+                     "coordinates": [[site.lon, site.lat], [other.lon, other.lat]]}}]}))
+    out = import_network(regency_engine, cable)
+    assert out["new_route_edges"] == 1
+    with transaction(regency_engine) as s:
+        r = run_plan(s, load_profile(), pop_code="OPD-BUPATI").to_json()
+    assert r["single_entry_drops"] == []  # two entries: none is single
+    assert drop.id not in {x["route_edge_id"] for x in r["single_points_of_failure"]}
+    with reader(regency_engine) as s:
+        new_edge = s.scalar(select(m.RouteEdge).where(m.RouteEdge.kind == "cable"))
+        ridden = {sp.route_edge_id for sp in s.scalars(select(m.Span).where(
+            m.Span.plan_id == r["plan_id"], m.Span.role == "backbone"))}
+    assert {drop.id, new_edge.id} <= ridden  # the rings leave by one entry, return by the other
+    assert r["reused_km"] > 0  # along the built cable's spare cores
