@@ -92,6 +92,15 @@ def plan_targets(session, g: nx.Graph, profile: Profile, refs: list[PlanSiteRef]
         eng, selection, deferred = _within_budget(g, profile, design, served_by, prio,
                                                   budget_idr, to_pop, seed)
     r = eng.figures
+    if design.existing_backbone and existing is not None:
+        # the backbone is the committed plan's: report its resilience, not a planned one
+        from fonet.planning.result import PlanResult
+        from fonet.store.models import Plan
+
+        base = PlanResult.of_plan(session.get(Plan, existing[0]).summary)
+        r.backbone_two_edge_connected = base.backbone_two_edge_connected
+        r.single_points_of_failure = base.single_points_of_failure
+        r.single_entry_drops = base.single_entry_drops
     r.targets = list(targets)
     r.targets_total = len(want)
     reached = {sid for sid, row in eng.sites.items() if row.path_m is not None}

@@ -143,6 +143,7 @@ def test_greenfield_commit_then_extension(store) -> None:  # noqa: ANN001
     assert ext["targets_total"] == 633 + 4 and ext["targets_connected"] == ext["targets_total"]
     assert ext["hubs"] and all(h["chosen_by"] == "committed plan" for h in ext["hubs"])
     assert ext["rings"] == [] and ext["backbone"]["cost_idr"] == 0
+    assert ext["backbone_two_edge_connected"] == green["backbone_two_edge_connected"]
     # the same sites planned from nothing cost far more than the extension on top
     print("greenfield", green["cost_idr"], "greenfield with schools",
           schools_green["cost_idr"], "extension", ext["cost_idr"], "reused km", ext["reused_km"])
