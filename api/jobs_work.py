@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 MEDIA = {"gpkg": "application/geopackage+sqlite3", "kml": "application/vnd.google-earth.kml+xml",
          "kmz": "application/vnd.google-earth.kmz", "png": "image/png",
-         "pdf": "application/pdf", "atlas": "application/pdf", "zip": "application/zip"}
+         "pdf": "application/pdf", "atlas": "application/pdf", "zip": "application/zip",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 """Media types of the export files (GeoJSON and CSV come zipped)."""
 
 Progress = Callable[[float, str], None]
@@ -55,7 +56,9 @@ def run_plan_job(engine: Engine, params: dict[str, Any], folder: Path,
     with transaction(engine) as s:
         result = run_plan(s, profile, name=params.get("name"), pop_code=params.get("pop"),
                           hub_codes=params.get("hubs") or {},
-                          include_schools=params.get("schools"), seed=params.get("seed", 0))
+                          include_schools=params.get("schools"), seed=params.get("seed", 0),
+                          targets=params.get("targets"), budget_idr=params.get("budget_idr"),
+                          year=params.get("year"), priority=params.get("priority"))
     return {"plan_id": result.plan_id, "name": result.name,
             "villages_connected": result.villages_connected, "cost_idr": result.cost_idr}
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from fonet.errors import InputError, StateError
 from fonet.geo import from_wkb, to_lonlat, to_metric, to_wkb
-from fonet.store.models import LOCATION_SOURCES, SITE_KINDS, Area, Site
+from fonet.store.models import LOCATION_SOURCES, SCHOOL_LEVELS, SITE_KINDS, Area, Site
 
 
 @dataclass
@@ -47,6 +47,9 @@ class SiteRecord:
     lat: float
     location_source: str = "imported"
     attrs: dict[str, Any] = field(default_factory=dict)
+    connected: bool = False
+    """Already served by fibre in service."""
+    capacity_mbps: float | None = None
 
 
 @dataclass
@@ -216,6 +219,8 @@ def site_row(rec: SiteRecord, locator: AreaLocator) -> Site:
         kecamatan_code_bps=kec.code_bps if kec else None,
         location_source=rec.location_source,
         attrs=attrs,
+        connected=rec.connected,
+        capacity_mbps=rec.capacity_mbps,
     )
 
 
@@ -244,6 +249,16 @@ def check_sites(
                 source, f"unknown site kind {r.kind!r}; known: {', '.join(SITE_KINDS)}",
                 feature=r.code, field="kind",
             )
+        level = r.attrs.get("level")
+        if r.kind == "school" and level is not None and str(level) not in SCHOOL_LEVELS:
+            raise InputError(source, f"unknown school level {level!r}; known: "
+                             f"{', '.join(SCHOOL_LEVELS)}", feature=r.code, field="level")
+        if r.kind != "school" and level is not None:
+            raise InputError(source, f"a level is for schools, not for a {r.kind}",
+                             feature=r.code, field="level")
+        if r.capacity_mbps is not None and not r.capacity_mbps >= 0:
+            raise InputError(source, f"capacity must be zero or more Mb/s, got "
+                             f"{r.capacity_mbps}", feature=r.code, field="capacity_mbps")
         if r.location_source not in LOCATION_SOURCES:
             raise InputError(
                 source,

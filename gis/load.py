@@ -136,3 +136,15 @@ def import_roads(engine: Engine, path: Path | str, *, buffer_m: float = 3000.0,
         counts = replace_route_graph(s, nodes, edges)
     return {"source": str(path), "road_km": round(float(roads.edges.length_m.sum()) / 1000, 3),
             "components": roads.components, **counts}
+
+
+def import_network(engine: Engine, path: Path | str, *, tolerance_m: float = 30.0
+                   ) -> dict[str, Any]:
+    """Import an as-built network file in one transaction (see :mod:`fonet.asbuilt`)."""
+    from fonet.asbuilt import import_network as store_network
+    from gis.asbuilt import read_asbuilt
+
+    records = read_asbuilt(path)  # the whole file checked before the store is touched
+    require_current(engine)
+    with transaction(engine) as s:
+        return store_network(s, records, str(path), tolerance_m=tolerance_m)

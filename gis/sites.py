@@ -14,7 +14,10 @@ from gis.readers import check_utf8, read_vector, require_columns
 
 LON_NAMES = ("lon", "lng", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
-CORE_FIELDS = {"code", "name", "kind", "location_source", "geometry", *LON_NAMES, *LAT_NAMES}
+CORE_FIELDS = {"code", "name", "kind", "location_source", "geometry", "connected",
+               "capacity_mbps", *LON_NAMES, *LAT_NAMES}
+TRUE_WORDS = {"true", "1", "yes", "ya", "y"}
+FALSE_WORDS = {"false", "0", "no", "tidak", "n", ""}
 
 
 def _pick(columns: list[str], names: tuple[str, ...]) -> str | None:
@@ -44,14 +47,34 @@ def _record(row: dict, lon: float, lat: float, label: str, source: str) -> SiteR
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InputError(source, f"({lon}, {lat}) is not a lon/lat position",
                          feature=f"{label} ({code})")
+    flag = row.get("connected")
+    flag = "" if flag is None or (isinstance(flag, float) and math.isnan(flag)) else flag
+    word = str(flag).strip().casefold()
+    if isinstance(flag, bool):
+        connected = flag
+    elif word in TRUE_WORDS or word in FALSE_WORDS:
+        connected = word in TRUE_WORDS
+    else:
+        raise InputError(source, f"expected true or false, got {flag!r}",
+                         feature=f"{label} ({code})", field="connected")
+    cap = row.get("capacity_mbps")
+    capacity = None
+    if cap is not None and not (isinstance(cap, float) and math.isnan(cap)) and str(cap).strip():
+        try:
+            capacity = float(cap)
+        except (TypeError, ValueError):
+            raise InputError(source, f"not a number: {cap!r}", feature=f"{label} ({code})",
+                             field="capacity_mbps") from None
     return SiteRecord(code=code, name=name, kind=kind, lon=lon, lat=lat, location_source=src,
-                      attrs=_attrs(row))
+                      attrs=_attrs(row), connected=connected, capacity_mbps=capacity)
 
 
 def read_sites(path: Path | str) -> list[SiteRecord]:
     """Read sites from a CSV (``code,name,kind,lon,lat[,location_source,...]``) or GeoJSON.
 
-    Extra columns or properties are kept as the site's attributes.
+    Optional ``connected`` (true/false: already served by fibre in service) and
+    ``capacity_mbps``; a school's ``level`` (SD, SMP, SMA, SMK, SLB). Extra columns or
+    properties are kept as the site's attributes.
 
     Raises
     ------

@@ -82,10 +82,12 @@ def import_sites_cmd(
 ) -> None:
     """Add OPD offices and other sites, checked against the regency, in one transaction.
 
-    Kinds: core_pop, hub, kecamatan_office, village_office, opd, school, closure, other.
-    Optional column location_source: surveyed, imported (default) or approximate. Other
-    columns are kept as attributes. Sites in Kota Mojokerto (the hole in the regency) are
-    accepted; sites beyond the regency's outer boundary plus 3 km are refused.
+    Kinds: core_pop, hub, kecamatan_office, village_office, opd, school, puskesmas, rsud,
+    closure, odf, other. Optional columns: location_source (surveyed, imported (default) or
+    approximate), connected (true/false: already served by fibre), capacity_mbps, and for a
+    school its level (SD, SMP, SMA, SMK, SLB). Other columns are kept as attributes. Sites in
+    Kota Mojokerto (the hole in the regency) are accepted; sites beyond the regency's outer
+    boundary plus 3 km are refused.
     """
     from gis.load import import_sites
 
@@ -122,6 +124,36 @@ def import_roads_cmd(
             f"Imported {result['route_edges']} road edges ({result['road_km']} km, "
             f"{result['components']} components); {result['drops']} sites joined."
         )
+
+
+@import_app.command("network")
+@handle_errors
+def import_network_cmd(
+    file: Annotated[Path, typer.Argument(help="As-built network: GeoJSON, GeoPackage or KML "
+                                              "lines (id, cores, install_method, status, "
+                                              "owner, year, cores_used) and points (id, kind "
+                                              "closure|odf, name).")],
+    tolerance_m: Annotated[float, typer.Option(help="How far a cable may lie from the route "
+                                                    "edges it follows.")] = 30.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Store built cable as inventory, snapped to the route graph, in one transaction.
+
+    Where a cable follows route edges, a built span is stored along each; where it leaves
+    them, its own line becomes a new route edge. Lines that touch the route graph nowhere are
+    reported and not stored. Plans then reuse the built cable's spare cores.
+    """
+    from gis.load import import_network
+
+    result = import_network(engine(), file, tolerance_m=tolerance_m)
+    if as_json:
+        print_json(result)
+    else:
+        err_console.print(
+            f"Imported {result['cables']} cables as {result['spans']} spans "
+            f"({result['snapped_km']} km along route edges, {result['new_route_edges']} new "
+            f"route edges, {result['new_km']} km) and {result['points']} points; not snapped: "
+            f"{', '.join(result['not_snapped']) or 'none'}")
 
 
 def register(app: typer.Typer) -> None:

@@ -21,8 +21,52 @@ def _pairs(values: list[str]) -> dict[str, str]:
     return out
 
 
+def _kinds(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    kinds = [k.strip() for k in value.split(",") if k.strip()]
+    if not kinds:
+        raise InputError("--targets", "name at least one site kind")
+    return kinds
+
+
+def _priority(path: Path | None) -> dict[str, float] | None:
+    """Read ``code,priority`` rows (CSV with a header)."""
+    import csv
+
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InputError(str(path), "priority file not found")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"not UTF-8 text: {exc.reason}") from None
+    rows = list(csv.DictReader(text.splitlines()))
+    if not rows or not {"code", "priority"} <= set(rows[0]):
+        raise InputError(str(path), "expected a CSV with columns code,priority")
+    out: dict[str, float] = {}
+    for i, row in enumerate(rows, start=2):
+        code = (row.get("code") or "").strip()
+        try:
+            value = float((row.get("priority") or "").replace(",", "."))
+        except ValueError:
+            raise InputError(str(path), f"not a number: {row.get('priority')!r}",
+                             feature=f"row {i}", field="priority") from None
+        if code in out:
+            raise InputError(str(path), "duplicate code", feature=f"row {i}", field="code")
+        out[code] = value
+    return out
+
+
+plan_app = typer.Typer(help="Plan the network, list plans, commit a plan to the inventory.",
+                       invoke_without_command=True, no_args_is_help=False)
+
+
+@plan_app.callback(invoke_without_command=True)
 @handle_errors
 def plan(
+    ctx: typer.Context,
     pop: Annotated[str | None, typer.Option(help="Site code of the core POP [default: the "
                                                  "proposed one: an existing core_pop site, else "
                                                  "the office or OPD nearest all hubs].")] = None,
@@ -36,6 +80,15 @@ def plan(
                                                       "built-in profile].")] = None,
     name: Annotated[str | None, typer.Option(help="Scenario name [default: plan-N].")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the Steiner search.")] = 0,
+    targets: Annotated[str | None, typer.Option(
+        help="Extension phase: serve only sites of these kinds not yet connected, e.g. "
+             "puskesmas,school (from the POP and hubs of the newest committed plan).")] = None,
+    budget_idr: Annotated[float | None, typer.Option(
+        "--budget-idr", help="Most the phase may cost (with --targets): the targets of "
+                             "greatest priority that fit are chosen.")] = None,
+    year: Annotated[int | None, typer.Option(help="Year label of the phase.")] = None,
+    priority: Annotated[Path | None, typer.Option(
+        help="CSV code,priority weighting target sites [default: 1 each].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Plan fibre to every village office, kecamatan office and OPD, and store the scenario.
@@ -43,18 +96,23 @@ def plan(
     The core POP and one hub per kecamatan sit on backbone rings whose two directions share no
     route edge; each hub reaches its kecamatan's sites by a least-cost access tree. Cables are
     sized from demand, priced by install method, checked against the optical budget, and
-    phased (offices and OPDs first).
+    phased (offices and OPDs first). Built cable is reused where it has spare cores.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from fonet.planning.plan import run_plan
     from fonet.planning.profile import load_profile
     from fonet.store import require_current, transaction
 
     prof = load_profile(profile)
+    kinds = _kinds(targets)
+    weights = _priority(priority)
     eng = engine()
     require_current(eng)
     with err_console.status("Planning ..."), transaction(eng) as s:
         result = run_plan(s, prof, name=name, pop_code=pop, hub_codes=_pairs(hub or []),
-                          include_schools=schools, seed=seed)
+                          include_schools=schools, seed=seed, targets=kinds,
+                          budget_idr=budget_idr, year=year, priority=weights)
     if as_json:
         print_json(result.to_json())
         return
@@ -64,9 +122,67 @@ def plan(
         f"villages, {r.offices_connected}/{r.offices_total} offices, "
         f"{r.opd_connected}/{r.opd_total} OPD; POP {r.pop.code if r.pop else '-'}; "
         f"{len(r.rings)} rings, two-edge-connected: {r.backbone_two_edge_connected}; "
-        f"{r.route_km} route km, {r.cable_km} cable km, Rp{r.cost_idr:,}; max loss "
+        f"{r.route_km} route km ({r.reused_km} reused, {r.overlaid_km} overlaid, {r.new_km} "
+        f"new), {r.cable_km} cable km, Rp{r.cost_idr:,}; max loss "
         f"{r.max_loss_db} dB, {len(r.sites_over_budget)} sites over budget; {r.seconds} s."
     )
+    if r.targets:
+        err_console.print(f"targets {','.join(r.targets)}: {r.targets_connected}/"
+                          f"{r.targets_total} connected; {len(r.targets_deferred)} deferred")
+
+
+@plan_app.command("list")
+@handle_errors
+def plan_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List the stored plans with their headline figures and inventory status."""
+    from fonet.planning.plan_store import list_plans
+    from fonet.store import reader, require_current
+
+    eng = engine()
+    require_current(eng)
+    with reader(eng) as s:
+        rows = list_plans(s)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        err_console.print("no plans stored")
+    for p in rows:
+        status = ", ".join(f"{n} {k}" for k, n in p["spans_by_status"].items())
+        err_console.print(f"{p['plan_id']:>4}  {p['name']:<24} POP {p['pop'] or '-':<18} "
+                          f"{p['route_km']:>9.3f} km  Rp{p['cost_idr']:>16,}  spans: {status}")
+
+
+@plan_app.command("commit")
+@handle_errors
+def plan_commit(
+    plan_id: Annotated[int, typer.Argument(help="The plan to commit.")],
+    status: Annotated[str, typer.Option(help="under_construction or built.")] = "built",
+    sites: Annotated[list[str] | None, typer.Option(
+        help="Only the spans serving these site codes (and the backbone); repeatable.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Turn a plan's spans into the inventory (under construction or built).
+
+    Built sites are marked connected; later plans reuse the built cable where it has spare
+    cores.
+    """
+    from fonet.planning.plan_store import commit_plan
+    from fonet.store import require_current, transaction
+
+    codes = [c for v in sites or [] for c in v.split(",") if c.strip()]
+    eng = engine()
+    require_current(eng)
+    with transaction(eng) as s:
+        out = commit_plan(s, plan_id, status, codes or None)
+    if as_json:
+        print_json(out)
+        return
+    err_console.print(f"plan {out['plan_id']}: {out['spans']} spans and {out['links']} links "
+                      f"now {out['status']}; {out['sites_connected']} sites connected")
 
 
 @handle_errors
@@ -99,10 +215,14 @@ def route(
         err_console.print(f"route {i}: {r['length_m'] / 1000:.3f} km, Rp{r['cost_idr']:,}, "
                           f"{len(r['edge_ids'])} route edges")
     if len(result["routes"]) < k:
-        err_console.print(f"only {len(result['routes'])} route-diverse routes exist")
+        single = [f"{e['site']} has a single building entry ({e['drop_m']:,.0f} m)"
+                  for e in (result["from"], result["to"])
+                  if e.get("entries") == 1 and e.get("drop_m", 0) > 0.5]
+        why = f": {'; '.join(single)}" if single else ""
+        err_console.print(f"only {len(result['routes'])} route-diverse route(s) exist{why}")
 
 
 def register(app: typer.Typer) -> None:
     """Add the planning commands to ``app``."""
-    app.command()(plan)
+    app.add_typer(plan_app, name="plan")
     app.command()(route)

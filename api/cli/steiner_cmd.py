@@ -64,7 +64,11 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(result))
         else:
+            proof = ""
+            if exact:
+                proof = ("; optimal (proven)" if result["optimal"] else
+                         "; NOT proven optimal: the best tree found (out of time or too large)")
             typer.echo(
                 f"{file}: cost {result['cost']}, {result['terminals']} terminals, "
-                f"{result['nodes']} tree nodes, {result['seconds']:.3f} s"
+                f"{result['nodes']} tree nodes, {result['seconds']:.3f} s{proof}"
             )

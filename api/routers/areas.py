@@ -34,6 +34,7 @@ class EdgeKind(StrEnum):
     road = "road"
     corridor = "corridor"
     drop = "drop"
+    cable = "cable"
 
 
 assert tuple(EdgeKind) == EDGE_KINDS

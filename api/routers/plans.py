@@ -49,6 +49,14 @@ class PlanIn(BaseModel):
                                              "code.")
     schools: bool | None = Field(default=None, description="Serve schools too.")
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    targets: list[str] | None = Field(
+        default=None, max_length=16, description="Extension phase: serve only sites of these "
+                                                 "kinds not yet connected (e.g. puskesmas, "
+                                                 "school).")
+    budget_idr: float | None = Field(default=None, description="Most the phase may cost.")
+    year: int | None = Field(default=None, ge=1900, le=2200, description="Year of the phase.")
+    priority: dict[str, float] | None = Field(
+        default=None, max_length=10_000, description="Site code → priority of a target.")
     profile: dict[str, Any] | None = Field(
         default=None, description="Sections of the planning profile to override (merged into "
                                   "the default profile).")

@@ -5,7 +5,6 @@ Spans with cable sizes and methods, optical loss, bill of materials, cost and bu
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,6 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from fonet.planning.profile import Optics, Profile
-from fonet.planning.result import BomFigures
 
 
 @dataclass
@@ -36,13 +34,63 @@ class PlannedSpan:
     ring: int | None = None
     site_ids: list[int] = field(default_factory=list)
     """Sites served through the span (access spans)."""
+    joints: int = 0
+    """Drum joint closures placed on this span (see :func:`place_joints`)."""
+    reuse: str = "new"
+    """``new`` cable on a new route, ``overlaid`` (new cable along built cable: no trench, no
+    poles) or ``reused`` (spare cores of built cable: splicing only)."""
+    spare_cores: int = 0
+    """Spare cores of the built cable along the edge (brownfield planning)."""
 
 
 def size_and_cost(span: PlannedSpan, profile: Profile) -> PlannedSpan:
-    """Fix the span's cable size and count from its demand, and its cable cost."""
+    """Fix the span's cable size and count from its demand, and its cable cost.
+
+    A span along built cable with enough spare cores is ``reused`` (splicing and testing only,
+    no new cable); along built cable without them it is ``overlaid`` (a new cable, priced
+    without trench or poles).
+    """
     span.size, span.count = profile.cable_size(span.cores_needed)
+    if span.reuse != "new" and span.spare_cores >= span.cores_needed:
+        span.reuse = "reused"
+        span.cost_idr = span.length_m * profile.methods.reuse_cost_idr_per_m
+        return span
+    if span.reuse != "new":
+        span.reuse = "overlaid"
+        per_m = (profile.methods.overlay_cost_idr_per_m
+                 + profile.methods.cable_cost_idr_per_m_by_cores[span.size])
+        span.cost_idr = span.length_m * per_m * span.count
+        return span
     span.cost_idr = span.length_m * profile.method_cost(span.method, span.size) * span.count
     return span
+
+
+def place_joints(runs: Iterable[Sequence[PlannedSpan]], drum_length_m: float) -> int:
+    """Place a joint closure wherever a continuous cable run exceeds the drum length.
+
+    Each run is a sequence of spans one cable follows without a break (a ring leg, or an
+    access-tree section between branch closures). Walking the run, a joint is put on the span
+    where the run's length passes each multiple of the drum length, once per parallel cable.
+    Reused spans (no new cable) end a run.
+
+    Returns
+    -------
+    int
+        The joints placed.
+    """
+    placed = 0
+    for run in runs:
+        walked = 0.0
+        for sp in run:
+            if sp.reuse == "reused":
+                walked = 0.0
+                continue
+            before = int(walked // drum_length_m)
+            walked += sp.length_m
+            n = int(walked // drum_length_m) - before
+            sp.joints += n * max(1, sp.count)
+            placed += n * max(1, sp.count)
+    return placed
 
 
 def splices_on_path(length_m: float, closures_passed: int, drum_length_m: float) -> int:
@@ -79,13 +127,23 @@ class LossCheck:
     """The class of the same line rate with the least budget that fits (None if none does)."""
 
 
-def check_loss(length_m: float, closures_passed: int, profile: Profile, transceiver: str
-               ) -> LossCheck:
+def _same_rate(profile: Profile, transceiver: str) -> list[str]:
+    """Classes of the same line rate as ``transceiver``, cheapest (then least budget) first."""
+    o = profile.optics
+    rate = transceiver.split("BASE")[0]
+    return sorted((k for k in o.transceivers if k.split("BASE")[0] == rate),
+                  key=lambda k: (o.transceivers[k].cost_idr, o.transceivers[k].budget_db, k))
+
+
+def check_loss(length_m: float, closures_passed: int, profile: Profile, transceiver: str, *,
+               splices: int | None = None) -> LossCheck:
     """Check a path against a transceiver class, with the planning margin.
 
-    The splices are counted by :func:`splices_on_path`; see :func:`check_path_loss`.
+    ``splices`` overrides the count of splices (by default :func:`splices_on_path`: a joint per
+    drum length plus one per closure passed); see :func:`check_path_loss`.
     """
-    splices = splices_on_path(length_m, closures_passed, profile.hardware.drum_length_m)
+    if splices is None:
+        splices = splices_on_path(length_m, closures_passed, profile.hardware.drum_length_m)
     return check_path_loss(length_m, splices, profile, transceiver)
 
 
@@ -94,7 +152,8 @@ def check_path_loss(length_m: float, splices: int, profile: Profile, transceiver
     """Check a path of known splices and connectors against a transceiver class.
 
     The planner counts the splices a path will have (:func:`check_loss`); a fibre trace counts
-    those it passes. Both come here, so both apply the same rule.
+    those it passes. Both come here, so both apply the same rule. ``fits`` is the cheapest
+    class of the same line rate whose budget covers the loss plus the margin.
     """
     o = profile.optics
     l1310 = path_loss_db(length_m, splices, o, 1310, connectors)
@@ -103,9 +162,8 @@ def check_path_loss(length_m: float, splices: int, profile: Profile, transceiver
     loss = l1310 if t.wavelength_nm == 1310 else l1550
     over = loss + o.margin_db > t.budget_db
     fits = None
-    rate = transceiver.split("BASE")[0]
-    same_rate = {k: v for k, v in o.transceivers.items() if k.split("BASE")[0] == rate}
-    for name, cls in sorted(same_rate.items(), key=lambda kv: kv[1].budget_db):
+    for name in _same_rate(profile, transceiver):
+        cls = o.transceivers[name]
         lw = l1310 if cls.wavelength_nm == 1310 else l1550
         if lw + o.margin_db <= cls.budget_db:
             fits = name
@@ -114,63 +172,23 @@ def check_path_loss(length_m: float, splices: int, profile: Profile, transceiver
                      round(loss, 3), over, fits)
 
 
+def choose_optic(length_m: float, splices: int, profile: Profile, reference: str) -> LossCheck:
+    """Assign a link the cheapest transceiver class that fits it.
+
+    Classes are those of the same line rate as ``reference`` (the profile's access or
+    backbone class). The returned check is against the chosen class; it is over budget only
+    when no class fits, and then names the class with the largest budget.
+    """
+    chk = check_loss(length_m, 0, profile, reference, splices=splices)
+    o = profile.optics
+    name = chk.fits or max(_same_rate(profile, reference),
+                           key=lambda k: o.transceivers[k].budget_db)
+    return check_loss(length_m, 0, profile, name, splices=splices)
+
+
 def branch_nodes(tree: nx.Graph) -> set[int]:
     """Nodes where a tree branches (degree 3 or more): each needs a closure."""
     return {n for n in tree.nodes if tree.degree(n) >= 3}
-
-
-@dataclass
-class Bom:
-    """Bill of materials and cost of a set of spans."""
-
-    cable_km: dict[str, float]
-    """Cable km by ``"<cores>c <method>"``."""
-    poles: int
-    handholes: int
-    closures: int
-    terminations: int
-    cable_cost_idr: float
-    hardware_cost_idr: float
-
-    @property
-    def cost_idr(self) -> float:
-        """Total cost."""
-        return self.cable_cost_idr + self.hardware_cost_idr
-
-    def figures(self) -> BomFigures:
-        """Return the rounded figures a plan reports."""
-        return BomFigures(
-            cable_km={k: round(v, 3) for k, v in sorted(self.cable_km.items()) if v >= 0.0005},
-            poles=self.poles, handholes=self.handholes, closures=self.closures,
-            terminations=self.terminations, cable_cost_idr=round(self.cable_cost_idr),
-            hardware_cost_idr=round(self.hardware_cost_idr), cost_idr=round(self.cost_idr))
-
-
-def bill_of_materials(spans: Sequence[PlannedSpan], profile: Profile, *, branch_closures: int,
-                      terminations: int) -> Bom:
-    """Count cable, poles, handholes, closures and terminations, and price them.
-
-    Poles and handholes are counted once per route edge, however many cables share it.
-    """
-    hw = profile.hardware
-    cable_km: dict[str, float] = defaultdict(float)
-    aerial_m: dict[int, float] = {}
-    underground_m: dict[int, float] = {}
-    joints = 0
-    for s in spans:
-        cable_km[f"{s.size}c {s.method}"] += s.length_m * s.count / 1000
-        if s.method == "aerial":
-            aerial_m[s.edge_id] = s.length_m
-        elif s.method == "underground":
-            underground_m[s.edge_id] = s.length_m
-        joints += int(s.length_m // hw.drum_length_m) * s.count
-    poles = math.ceil(sum(aerial_m.values()) / 1000 * hw.poles_per_km_aerial)
-    handholes = math.ceil(sum(underground_m.values()) / hw.handhole_spacing_m)
-    closures = joints + branch_closures
-    hardware = (poles * hw.pole_cost_idr + handholes * hw.handhole_cost_idr
-                + closures * hw.closure_cost_idr + terminations * hw.termination_cost_idr)
-    return Bom(dict(cable_km), poles, handholes, closures, terminations,
-               sum(s.cost_idr for s in spans), hardware)
 
 
 def assign_phases(

@@ -17,6 +17,8 @@ from fonet.planning.network import Distances
 
 HUB_CANDIDATE_KINDS = ("hub", "kecamatan_office", "village_office")
 POP_CANDIDATE_KINDS = ("core_pop", "kecamatan_office", "opd")
+ENTRY_TOLERANCE_M = 0.5
+"""A drop no longer than this is the site standing on its route node: no line, no span."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,18 @@ class PlanSiteRef:
     node: int
     """The site's own route node."""
     entry: int
-    """The route node the site's drop joins (where a ring passes the site)."""
+    """The route node the site's drop joins."""
+    drop_m: float = 0.0
+    """Length of the site's building entry (its drop edge)."""
+
+    @property
+    def ring_node(self) -> int:
+        """Where a backbone ring must pass the site.
+
+        The site's own node when its building entry is a real line (the ring enters the
+        building, through a second entry where the graph has one), else the node it stands on.
+        """
+        return self.node if self.drop_m > ENTRY_TOLERANCE_M else self.entry
 
 
 def one_median(

@@ -53,11 +53,20 @@ class Demand(_Strict):
 
 
 class Methods(_Strict):
-    """Install methods and their costs."""
+    """Install methods and their costs.
+
+    ``cost_idr_per_m`` is the all-in cost per metre of a new 24-core cable laid by each method;
+    ``cable_cost_idr_per_m_by_cores`` the difference for other sizes (it may be negative, but
+    no size laid by any method may cost less than nothing). ``overlay_cost_idr_per_m`` is a new
+    cable pulled or lashed along a built route (no trench, no new poles); ``reuse_cost_idr_per_m``
+    the splicing and testing of spare cores of a built cable.
+    """
 
     cost_idr_per_m: dict[str, float]
     cable_cost_idr_per_m_by_cores: dict[int, float]
     allowed_by_road_class: dict[str, list[str]]
+    overlay_cost_idr_per_m: float = Field(default=3000.0, ge=0)
+    reuse_cost_idr_per_m: float = Field(default=50.0, ge=0)
 
     @field_validator("cost_idr_per_m")
     @classmethod
@@ -100,6 +109,17 @@ class Transceiver(_Strict):
     tx_min_dbm: float
     rx_sensitivity_dbm: float
     wavelength_nm: int
+    cost_idr: float = Field(default=0.0, ge=0)
+    """Price of one transceiver (a link takes two)."""
+
+    @model_validator(mode="after")
+    def _sane(self) -> Transceiver:
+        if self.wavelength_nm not in (1310, 1550):
+            raise ValueError(f"wavelength_nm {self.wavelength_nm}: planning knows 1310 and 1550")
+        if self.budget_db <= 0:
+            raise ValueError(f"no power budget: tx_min_dbm {self.tx_min_dbm} is not above "
+                             f"rx_sensitivity_dbm {self.rx_sensitivity_dbm}")
+        return self
 
     @property
     def budget_db(self) -> float:
@@ -128,6 +148,9 @@ class Optics(_Strict):
         for wl, att in self.attenuation_db_per_km.items():
             if att < 0:
                 raise ValueError(f"negative attenuation at {wl} nm")
+        missing = {"1310", "1550"} - set(self.attenuation_db_per_km)
+        if missing:
+            raise ValueError(f"attenuation_db_per_km has no value for {sorted(missing)} nm")
         return self
 
 
@@ -193,6 +216,19 @@ class Profile(_Strict):
         missing = set(self.demand.core_sizes) - set(self.methods.cable_cost_idr_per_m_by_cores)
         if missing:
             raise ValueError(f"no cable cost for core sizes {sorted(missing)}")
+        for method in self.methods.cost_idr_per_m:
+            for size in self.demand.core_sizes:
+                cost = self.method_cost(method, size)
+                if cost < 0:
+                    raise ValueError(
+                        f"a {size}-core cable laid {method} would cost {cost:g} IDR/m: "
+                        f"methods.cost_idr_per_m.{method} plus "
+                        f"methods.cable_cost_idr_per_m_by_cores.{size} must not be negative")
+        for size in self.demand.core_sizes:
+            overlay = (self.methods.overlay_cost_idr_per_m
+                       + self.methods.cable_cost_idr_per_m_by_cores[size])
+            if overlay < 0:
+                raise ValueError(f"an overlaid {size}-core cable would cost {overlay:g} IDR/m")
         return self
 
     def cable_size(self, cores: int) -> tuple[int, int]:
@@ -241,10 +277,12 @@ def profile_from_dict(doc: Any, source: str = "profile") -> Profile:
     try:
         return Profile.model_validate(doc)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        msg = first["msg"]
-        if first["type"] == "missing":
-            msg = "missing field"
-        raise InputError(source, f"{msg} ({len(exc.errors())} problem(s) in all)",
-                         field=where) from None
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msg = "missing field" if err["type"] == "missing" else err["msg"]
+            problems.append((where, msg.removeprefix("Value error, ")))
+        first_where, first_msg = problems[0]
+        more = "; ".join(f"{w}: {m}" for w, m in problems[1:])
+        text = f"{first_msg} ({len(problems)} problem(s) in all{': ' + more if more else ''})"
+        raise InputError(source, text, field=first_where) from None

@@ -26,20 +26,26 @@ class BomFigures(_Figures):
     Attributes
     ----------
     cable_km
-        Cable km by ``"<cores>c <method>"``.
+        New cable km by ``"<cores>c <method>"`` (reused cores of built cable are not new cable).
     poles, handholes, closures, terminations
-        Counts.
-    cable_cost_idr, hardware_cost_idr, cost_idr
-        Costs in rupiah (cost = cable + hardware).
+        Counts; ``closures`` includes the ``drum_joints`` (a joint where a cable run exceeds
+        the drum length) and the branch closures.
+    transceivers
+        Transceivers by class (two per link).
+    cable_cost_idr, hardware_cost_idr, optics_cost_idr, cost_idr
+        Costs in rupiah (cost = cable + hardware + optics).
     """
 
     cable_km: dict[str, float] = Field(default_factory=dict)
     poles: int = 0
     handholes: int = 0
     closures: int = 0
+    drum_joints: int = 0
     terminations: int = 0
+    transceivers: dict[str, int] = Field(default_factory=dict)
     cable_cost_idr: int = 0
     hardware_cost_idr: int = 0
+    optics_cost_idr: int = 0
     cost_idr: int = 0
 
     @property
@@ -109,6 +115,27 @@ class HopOverBudget(_Figures):
     fits: str | None = None
 
 
+class DeferredTarget(_Figures):
+    """A target site a budgeted phase leaves for later, with its marginal cost now."""
+
+    code: str
+    kind: str
+    priority: float
+    marginal_cost_idr: int | None
+    """Cost of adding it alone to this phase's network (None: unreachable)."""
+
+
+class Selection(_Figures):
+    """How a budgeted phase chose its targets."""
+
+    method: str
+    """``greedy`` (priority per marginal rupiah, then pruned to the budget) or ``exact``."""
+    optimal: bool = False
+    """Whether the choice was proven optimal (exact mode only)."""
+    priority_served: float = 0.0
+    priority_total: float = 0.0
+
+
 class PlanResult(_Figures):
     """The figures of one coverage plan (see the README for each field).
 
@@ -142,6 +169,26 @@ class PlanResult(_Figures):
     sites_over_budget: list[str] = Field(default_factory=list)
     ring_hops_over_budget: list[HopOverBudget] = Field(default_factory=list)
     phases: dict[str, int] = Field(default_factory=dict)
+    per_phase: dict[str, BomFigures] = Field(default_factory=dict)
+    """Bill of materials per build phase; rows add up to ``bill_of_materials``."""
+    unit_prices: dict[str, float] = Field(default_factory=dict)
+    links_by_transceiver: dict[str, int] = Field(default_factory=dict)
+    reused_km: float = 0.0
+    """Route km where the plan uses spare cores of built cable."""
+    overlaid_km: float = 0.0
+    """Route km where the plan lays new cable along built cable (no trench, no poles)."""
+    new_km: float = 0.0
+    """Route km of new cable on routes with no built cable."""
+    existing_single_points: list[SpofEdge] = Field(default_factory=list)
+    """Route edges of the built network whose cut splits it (its bridges)."""
+    targets: list[str] = Field(default_factory=list)
+    """Site kinds a targeted (extension) plan serves; empty for a full coverage plan."""
+    targets_total: int = 0
+    targets_connected: int = 0
+    budget_idr: int | None = None
+    year: int | None = None
+    selection: Selection | None = None
+    targets_deferred: list[DeferredTarget] = Field(default_factory=list)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:

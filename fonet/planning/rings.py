@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from fonet.planning.hubs import PlanSiteRef
+from fonet.planning.network import Distances
 
 REUSE_PENALTY = 1e6
 """Factor on the cost of a route edge already on the ring being routed."""
@@ -46,7 +47,7 @@ def petals(
     g: nx.Graph, pop: PlanSiteRef, hubs: Sequence[PlanSiteRef], max_per_ring: int
 ) -> list[list[PlanSiteRef]]:
     """Split hubs into groups of contiguous bearing from the POP, as even in size as possible."""
-    others = [h for h in hubs if h.entry != pop.entry]
+    others = [h for h in hubs if h.ring_node != pop.ring_node]
     if not others:
         return []
     ordered = sorted(others, key=lambda h: _bearing(g, pop.entry, h.entry))
@@ -80,21 +81,41 @@ def _tour(members: Sequence[PlanSiteRef], cost: dict[tuple[int, int], float]) ->
     return cycle
 
 
-def build_ring(g: nx.Graph, members: Sequence[PlanSiteRef], weight: str = "cost") -> Ring:
+def build_ring(g: nx.Graph, members: Sequence[PlanSiteRef], weight: str = "cost",
+               dist: Distances | None = None) -> Ring:
     """Order the members and route each leg, avoiding edges already on the ring.
 
-    Rings pass each member at its ``entry`` node (where its drop joins the route graph); the
-    drop itself is the building entry, reported apart.
+    Rings pass each member at its :attr:`~fonet.planning.hubs.PlanSiteRef.ring_node`: into
+    the building itself where its entry is a real line. A building with one entry makes the
+    ring use that drop both ways: it is then a bridge, reported as a single point of failure.
+    With ``dist`` (the graph's :class:`~fonet.planning.network.Distances` by ``weight``) the
+    searches run in scipy, much faster on road graphs of tens of thousands of nodes.
     """
     n = len(members)
     lengths = {}
-    for i in range(n):
-        dist = nx.single_source_dijkstra_path_length(g, members[i].entry, weight=weight)
-        for j in range(n):
-            lengths[i, j] = dist.get(members[j].entry, math.inf)
+    if dist is not None:
+        ends = [m.ring_node for m in members]
+        d = dist.between(ends, ends)
+        lengths = {(i, j): float(d[i, j]) for i in range(n) for j in range(n)}
+    else:
+        for i in range(n):
+            sp = nx.single_source_dijkstra_path_length(g, members[i].ring_node, weight=weight)
+            for j in range(n):
+                lengths[i, j] = sp.get(members[j].ring_node, math.inf)
     order = _tour(members, lengths)
     ring = Ring(members=[members[i] for i in order])
     used: set[frozenset] = set()
+    seq = [*ring.members, ring.members[0]]
+    if dist is not None:
+        data = dist.matrix.data.copy()
+        for a, b in itertools.pairwise(seq):
+            path = dist.path(a.ring_node, b.ring_node, data)
+            for u, v in itertools.pairwise(path):
+                if frozenset((u, v)) not in used:
+                    used.add(frozenset((u, v)))
+                    dist.penalise(data, u, v, REUSE_PENALTY)
+            ring.legs.append(path)
+        return ring
 
     def w(u: int, v: int, d: dict) -> float:
         base = d[weight]
@@ -102,7 +123,7 @@ def build_ring(g: nx.Graph, members: Sequence[PlanSiteRef], weight: str = "cost"
 
     seq = [*ring.members, ring.members[0]]
     for a, b in itertools.pairwise(seq):
-        path = nx.dijkstra_path(g, a.entry, b.entry, weight=w)
+        path = nx.dijkstra_path(g, a.ring_node, b.ring_node, weight=w)
         used.update(frozenset(e) for e in itertools.pairwise(path))
         ring.legs.append(path)
     return ring

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from fonet.errors import InputError
+from fonet.planning.hubs import ENTRY_TOLERANCE_M
 
 
 @dataclass
@@ -117,12 +118,18 @@ def _endpoint(session, g: nx.Graph, text: str) -> tuple[int, dict]:  # noqa: ANN
     site = session.scalar(select(Site).where(Site.code == text))
     if site is None:
         raise NotFoundError(f"no site with code {text!r} (give a site code or lon,lat)")
-    node = site_nodes(g)[site.id]
-    # route from where the site's drop joins the graph; the drop is shared by every route
+    node = site_nodes(g).get(site.id)
+    if node is None or g.degree(node) == 0:
+        raise InputError("route", f"site {site.code} is not joined to the route graph")
+    # route from the site itself: its building entry is part of every route, and a site with
+    # one entry has no two routes that share no route edge
     entry = next(iter(g.neighbors(node)))
     drop = g.edges[node, entry]
-    return entry, {"site": site.code, "name": site.name, "drop_m": round(drop["length_m"], 1),
-                   "drop_cost_idr": drop["cost"], "drop_edge_id": drop["edge_id"]}
+    info = {"site": site.code, "name": site.name, "drop_m": round(drop["length_m"], 1),
+            "entries": g.degree(node)}
+    if g.degree(node) == 1 and drop["length_m"] <= ENTRY_TOLERANCE_M:
+        return entry, info  # the site stands on its route node: no entry line to share
+    return node, info
 
 
 def route_between(session, a: str, b: str, *, k: int = 1, profile=None) -> dict:  # noqa: ANN001
@@ -142,10 +149,11 @@ def route_between(session, a: str, b: str, *, k: int = 1, profile=None) -> dict:
     Returns
     -------
     dict
-        ``from``, ``to``, ``least_cost`` (the cheapest route) and ``routes``: ``k`` routes that
-        share no route edge (but the ends' drops), of least total cost, cheapest first (for
-        ``k`` = 1, the least-cost route); each with ``length_m``, ``cost_idr``, ``edge_ids``
-        and ``coordinates``.
+        ``from``, ``to``, ``least_cost`` (the cheapest route) and ``routes``: up to ``k``
+        routes that share no route edge, building entries (drops) included, of least total
+        cost, cheapest first (for ``k`` = 1, the least-cost route); each with ``length_m``,
+        ``cost_idr``, ``edge_ids`` and ``coordinates``. A site with a single building entry
+        has one route-diverse route only. ``shared_edge_ids`` is empty for ``k`` > 1 routes.
     """
     from fonet.graph import route_graph
     from fonet.planning.network import priced_graph
@@ -162,14 +170,8 @@ def route_between(session, a: str, b: str, *, k: int = 1, profile=None) -> dict:
     else:
         least = diverse_routes(g, src, dst, 1)[0]
         routes = diverse_routes(g, src, dst, k) if k > 1 else [least]
-    ends = [i for i in (src_info, dst_info) if "drop_m" in i]
-    extra_m = sum(i["drop_m"] for i in ends)
-    extra_cost = sum(i.pop("drop_cost_idr") for i in ends)
-    for r in {id(r): r for r in [least, *routes]}.values():
-        r.length_m += extra_m
-        r.cost_idr += extra_cost
-        r.edge_ids = ([src_info["drop_edge_id"]] if "drop_edge_id" in src_info else []) + \
-            r.edge_ids + ([dst_info["drop_edge_id"]] if "drop_edge_id" in dst_info else [])
+    shared = sorted(set.intersection(*(set(r.edge_ids) for r in routes))) if len(routes) > 1 \
+        else []
     def as_dict(r: Route) -> dict:
         return {"length_m": round(r.length_m, 1), "cost_idr": round(r.cost_idr),
                 "edge_ids": r.edge_ids,
@@ -181,4 +183,5 @@ def route_between(session, a: str, b: str, *, k: int = 1, profile=None) -> dict:
         "requested": k,
         "least_cost": as_dict(least),
         "routes": [as_dict(r) for r in routes],
+        "shared_edge_ids": shared,
     }

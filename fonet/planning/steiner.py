@@ -230,6 +230,7 @@ def _solve_reduced(
     exact: bool,
     seed: int,
     t0: float,
+    max_idle: int = 6,
 ) -> tuple[list[tuple[int, int]], bool]:
     """Search a tree of the reduced graph, then solve it exactly if asked.
 
@@ -247,6 +248,8 @@ def _solve_reduced(
         Seed of the search.
     t0 : float
         ``time.perf_counter()`` value at the start of the computation.
+    max_idle : int
+        Default mode: stop after this many restarts in a row that found no better tree.
 
     Returns
     -------
@@ -257,7 +260,7 @@ def _solve_reduced(
     """
     if time_limit_s is None or exact:
         budget = default_budget(n_nodes, n_edges, n_terminals, t0)
-        tree = search(g, budget=budget, seed=seed, max_idle=6)
+        tree = search(g, budget=budget, seed=seed, max_idle=max_idle)
     else:
         tree = search(g, budget=Budget(t0 + time_limit_s), seed=seed, max_idle=None)
     red_edges = [(u, v) for u, nb in tree.items() for v in nb if u < v]
@@ -327,6 +330,7 @@ def _plan(
     time_limit_s: float | None,
     exact: bool,
     seed: int,
+    max_idle: int = 6,
 ) -> tuple[nx.Graph, list[Hashable], float]:
     """Plan the tree over the largest terminal group; return (tree, unreachable, cost)."""
     t0 = time.perf_counter()
@@ -348,7 +352,7 @@ def _plan(
     group = [index[t] for t in present if comp_of[t] == best]
     g = reduce_graph(len(labels), edges, group)
     red_edges, proven = _solve_reduced(
-        g, len(labels), len(edges), len(group), time_limit_s, exact, seed, t0
+        g, len(labels), len(edges), len(group), time_limit_s, exact, seed, t0, max_idle
     )
     out, cost = _tree_graph(G, g, red_edges, labels, edges, [labels[i] for i in group], weight)
     if exact:
@@ -364,6 +368,7 @@ def steiner_tree(
     time_limit_s: float | None = None,
     exact: bool = False,
     seed: int = 0,
+    max_idle: int = 6,
 ) -> nx.Graph:
     """Return a cheap tree of ``G`` that connects all ``terminals``.
 
@@ -390,6 +395,8 @@ def steiner_tree(
         Seed of the randomised parts. The default mode is deterministic for a given
         seed (its wall-clock safety net only triggers on a very slow or overloaded
         machine); with ``time_limit_s`` the result depends on how far the search gets.
+    max_idle : int, optional
+        Default mode: stop after this many restarts in a row that found no better tree.
 
     Returns
     -------
@@ -404,7 +411,7 @@ def steiner_tree(
         If some terminals are not connected to the others (or are not in ``G``).
     """
     terms = list(dict.fromkeys(terminals))
-    tree, unreachable, cost = _plan(G, terms, weight, time_limit_s, exact, seed)
+    tree, unreachable, cost = _plan(G, terms, weight, time_limit_s, exact, seed, max_idle)
     if unreachable:
         raise TerminalsUnreachableError(unreachable, len(terms) - len(unreachable))
     tree.graph["cost"] = cost

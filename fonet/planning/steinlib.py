@@ -283,7 +283,9 @@ def solve_stp(
     dict
         ``{"cost": ..., "seconds": ..., "terminals": ..., "nodes": ...}``: the tree's
         weight (an int when all weights are integers), the solving time in seconds, the
-        number of terminals and the number of nodes of the tree.
+        number of terminals and the number of nodes of the tree. With ``exact``, also
+        ``"optimal"``: whether the solver proved the tree optimal (False when it ran out of
+        time or the instance was too large, and the best tree found is returned).
     """
     inst = read_stp(path)
     t0 = time.perf_counter()
@@ -293,9 +295,12 @@ def solve_stp(
     cost: int | float = sum(weights)
     if all(isinstance(w, int) for w in weights):
         cost = int(cost)
-    return {
+    out = {
         "cost": cost,
         "seconds": seconds,
         "terminals": len(inst.terminals),
         "nodes": tree.number_of_nodes(),
     }
+    if exact:
+        out["optimal"] = bool(tree.graph.get("optimal", False))
+    return out

@@ -16,12 +16,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -40,11 +42,17 @@ SITE_KINDS = (
     "village_office",
     "opd",
     "school",
+    "puskesmas",
+    "rsud",
     "closure",
+    "odf",
     "other",
 )
+SCHOOL_LEVELS = ("SD", "SMP", "SMA", "SMK", "SLB")
+"""School levels (``attrs["level"]`` of a ``school`` site)."""
 LOCATION_SOURCES = ("surveyed", "imported", "approximate")
-EDGE_KINDS = ("road", "corridor", "drop")
+EDGE_KINDS = ("road", "corridor", "drop", "cable")
+"""``cable``: a built cable's own line where it leaves the road and corridor graph."""
 INSTALL_METHODS = ("aerial", "underground", "existing_duct")
 INVENTORY_STATUSES = ("planned", "under_construction", "built", "decommissioned")
 AREA_LEVELS = ("regency", "kecamatan", "village")
@@ -108,6 +116,10 @@ class Site(Base):
     location_source: Mapped[str] = mapped_column(String(16))
     snap_m: Mapped[float | None] = mapped_column(Float)
     """Length of the drop edge joining the site to the route graph."""
+    connected: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Already served by fibre in service (an extension phase does not target it)."""
+    capacity_mbps: Mapped[float | None] = mapped_column(Float)
+    """Bandwidth the site has or needs, Mb/s."""
     attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -153,9 +165,11 @@ class Plan(Base):
     """A stored planning scenario: its profile and the spans it plans."""
 
     __tablename__ = "plan"
+    __table_args__ = (Index("uq_plan_name", "name", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
+    """Unique among plans."""
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -13,6 +13,7 @@ kml        one ``.kml`` file for Google Earth
 kmz        the same, zipped with its icons (``.kmz``)
 csv        ``<out>_bom.csv`` and ``<out>_coverage.csv``, or ``bom.csv`` and
            ``coverage.csv`` inside ``out`` when it is a folder (see :mod:`.tables`)
+xlsx       one ``.xlsx`` workbook: bill, phases, coverage, loss per site, unit prices
 png, pdf   the A3 landscape map
 atlas      a ``.pdf``: the A3 map, a table of contents, the ring schematic and one page
            per kecamatan (or, with ``kecamatan``, that kecamatan's page alone)
@@ -46,6 +47,7 @@ class ExportFormat(StrEnum):
     kml = "kml"
     kmz = "kmz"
     csv = "csv"
+    xlsx = "xlsx"
     png = "png"
     pdf = "pdf"
     atlas = "atlas"
@@ -144,6 +146,10 @@ def _write(pl: Any, fmt: str, out: Path, lang: str, kecamatan: str | None) -> li
         from gis.export.atlas import write_atlas
 
         files = write_atlas(pl, out, lang=lang, kecamatan=kecamatan)
+    elif fmt == "xlsx":
+        from gis.export.workbook import write_xlsx
+
+        files = write_xlsx(pl, out, lang=lang)
     else:
         from gis.export.printmap import write_map
 

@@ -30,11 +30,11 @@ from fonet.errors import InputError
 
 SOURCE = "--out"
 FILE_SUFFIXES = {"gpkg": ".gpkg", "kml": ".kml", "kmz": ".kmz", "png": ".png", "pdf": ".pdf",
-                 "atlas": ".pdf"}
+                 "atlas": ".pdf", "xlsx": ".xlsx"}
 """The extension each single-file format is written with."""
-KNOWN_SUFFIXES = frozenset({".gpkg", ".kml", ".kmz", ".png", ".pdf", ".csv", ".geojson",
+KNOWN_SUFFIXES = frozenset({".gpkg", ".kml", ".kmz", ".png", ".pdf", ".csv", ".geojson", ".xlsx",
                             ".json", ".zip", ".shp", ".jpg", ".jpeg", ".svg", ".tif", ".tiff",
-                            ".xlsx", ".xls", ".txt", ".gml", ".sqlite", ".db"})
+                            ".xls", ".txt", ".gml", ".sqlite", ".db"})
 """Extensions that name a file format: a folder or prefix export refuses them."""
 
 

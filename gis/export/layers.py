@@ -200,7 +200,7 @@ def _sites_layer(rows: _Rows, coverage: PlanCoverage) -> gpd.GeoDataFrame:
     """Every site with its role in the plan, status, hub, path and loss."""
     scols = ["code", "name", "kind", "village_code", "kecamatan_code", "location_source",
              "snap_m", "plan_role", "plan_kecamatan_code", "status", "hub_code", "path_m",
-             "loss_1310_db", "loss_1550_db", "over_budget", "phase"]
+             "loss_1310_db", "loss_1550_db", "transceiver", "budget_db", "over_budget", "phase"]
     srows, sgeoms = [], []
     for sid, x in rows.sites.items():
         ps = rows.psites.get(sid)
@@ -213,6 +213,8 @@ def _sites_layer(rows: _Rows, coverage: PlanCoverage) -> gpd.GeoDataFrame:
             "status": coverage.sites[sid].value, "hub_code": hub.code if hub else None,
             "path_m": ps.path_m if ps else None, "loss_1310_db": ps.loss_1310_db if ps else None,
             "loss_1550_db": ps.loss_1550_db if ps else None,
+            "transceiver": (ps.attrs or {}).get("transceiver") if ps else None,
+            "budget_db": (ps.attrs or {}).get("budget_db") if ps else None,
             "over_budget": bool(ps.over_budget) if ps else False,
             "phase": ps.phase if ps else None})
         sgeoms.append(Point(x.lon, x.lat))

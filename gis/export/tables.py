@@ -2,8 +2,14 @@
 
 ``--out masterplan`` (or ``masterplan.csv``) writes ``masterplan_bom.csv`` and
 ``masterplan_coverage.csv``; ``--out DIR/`` (an existing folder, or a path ending in ``/``)
-writes ``DIR/bom.csv`` and ``DIR/coverage.csv``. Column names are the same in every language;
-the ``name`` column of the backbone and total rows follows ``--lang``.
+writes ``DIR/bom.csv`` and ``DIR/coverage.csv``.
+
+Under ``--lang id`` the files are for a spreadsheet with Indonesian regional settings: ``;``
+between fields, a decimal comma, a UTF-8 byte-order mark and Indonesian headers. Under
+``--lang en``: ``,``, a decimal point and the English (machine) column names.
+
+The rows of the bill of materials (the kecamatan and the backbone) add up to the total row in
+every column: shared items are allocated (:mod:`fonet.planning.bill`).
 """
 
 from __future__ import annotations
@@ -22,8 +28,34 @@ from gis.export.files import atomic_files
 from gis.export.layers import PlanLayers
 
 BOM_FIXED = ["scope", "kecamatan_code", "name", "hub_code", "sites"]
-BOM_TAIL = ["cable_km", "poles", "handholes", "closures", "terminations", "cable_cost_idr",
-            "hardware_cost_idr", "cost_idr"]
+BOM_TAIL = ["cable_km", "poles", "handholes", "closures", "drum_joints", "terminations",
+            "transceivers", "cable_cost_idr", "hardware_cost_idr", "optics_cost_idr", "cost_idr"]
+HEADERS_ID = {
+    "scope": "cakupan", "kecamatan_code": "kode_kecamatan", "name": "nama",
+    "hub_code": "kode_hub", "sites": "jumlah_lokasi", "cable_km": "kabel_km",
+    "poles": "tiang", "handholes": "handhole", "closures": "closure",
+    "drum_joints": "sambungan_haspel", "terminations": "terminasi_odf",
+    "transceivers": "transceiver", "cable_cost_idr": "biaya_kabel_idr",
+    "hardware_cost_idr": "biaya_perangkat_idr", "optics_cost_idr": "biaya_optik_idr",
+    "cost_idr": "biaya_total_idr", "kecamatan_code_bps": "kode_kecamatan_bps",
+    "villages": "desa", "villages_built": "desa_terhubung", "villages_planned":
+    "desa_direncanakan", "villages_not_covered": "desa_belum_terjangkau",
+    "coverage_pct": "cakupan_persen", "hub_name": "nama_hub", "sites_served":
+    "lokasi_terlayani", "max_loss_1310_db": "redaman_maks_1310_db",
+    "max_loss_1550_db": "redaman_maks_1550_db", "sites_over_budget": "lokasi_melebihi_anggaran",
+    "phase": "tahap",
+}
+SCOPE_ID = {"kecamatan": "kecamatan", "backbone": "tulang_punggung", "total": "jumlah",
+            "phase": "tahap"}
+
+
+def header(column: str, lang: str) -> str:
+    """Return the column's header in ``lang`` (cable columns: ``kabel_km_12c_aerial``)."""
+    if lang != "id":
+        return column
+    if column.startswith("cable_km_"):
+        return "kabel_km_" + column.removeprefix("cable_km_")
+    return HEADERS_ID.get(column, column)
 COVERAGE_COLUMNS = ["kecamatan_code", "kecamatan_code_bps", "name", "villages",
                     "villages_built", "villages_planned", "villages_not_covered",
                     "coverage_pct", "hub_code", "hub_name", "sites_served", "max_loss_1310_db",
@@ -74,7 +106,30 @@ def bom_rows(pl: PlanLayers, lang: str = "id") -> tuple[list[str], list[dict[str
             row[_cable_column(k)] = round(b.cable_km.get(k, 0.0), 3)
         row["cable_km"] = b.cable_km_total
         for col in BOM_TAIL[1:]:
-            row[col] = getattr(b, col)
+            value = getattr(b, col)
+            row[col] = sum(value.values()) if isinstance(value, dict) else value
+        rows.append(row)
+    return columns, rows
+
+
+def phase_rows(pl: PlanLayers, lang: str = "id") -> tuple[list[str], list[dict[str, Any]]]:
+    """Bill of materials per build phase, then the total; the rows add up to the total."""
+    summary = pl.summary
+    blocks = [((("phase", None, f"{lb.text('phase', lang)} {p}", None, None)), b)
+              for p, b in sorted(summary.per_phase.items(), key=lambda kv: int(kv[0]))]
+    blocks.append((("total", None, lb.text("total", lang), None, None),
+                   summary.bill_of_materials))
+    kinds = sorted({k for _, b in blocks for k in b.cable_km}, key=_kind_key)
+    columns = BOM_FIXED + [_cable_column(k) for k in kinds] + BOM_TAIL
+    rows = []
+    for fixed, b in blocks:
+        row: dict[str, Any] = dict(zip(BOM_FIXED, fixed, strict=True))
+        for k in kinds:
+            row[_cable_column(k)] = round(b.cable_km.get(k, 0.0), 3)
+        row["cable_km"] = b.cable_km_total
+        for col in BOM_TAIL[1:]:
+            value = getattr(b, col)
+            row[col] = sum(value.values()) if isinstance(value, dict) else value
         rows.append(row)
     return columns, rows
 
@@ -120,11 +175,26 @@ def _max(values: pd.Series) -> float | None:
     return None if pd.isna(m) else round(float(m), 3)
 
 
-def _write(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=columns)
-        w.writeheader()
-        w.writerows(rows)
+def _cell(value: Any, lang: str, column: str) -> Any:
+    if value is None:
+        return ""
+    if column == "scope" and lang == "id":
+        return SCOPE_ID.get(value, value)
+    if lang == "id" and isinstance(value, float):
+        return repr(value).replace(".", ",") if value == value else ""
+    if isinstance(value, bool):
+        return ("ya" if value else "tidak") if lang == "id" else value
+    return value
+
+
+def _write(path: Path, columns: list[str], rows: list[dict[str, Any]], lang: str) -> None:
+    """Write a table: Indonesian spreadsheet conventions under ``id`` (see the module doc)."""
+    indonesian = lang == "id"
+    with path.open("w", newline="", encoding="utf-8-sig" if indonesian else "utf-8") as f:
+        w = csv.writer(f, delimiter=";" if indonesian else ",")
+        w.writerow([header(c, lang) for c in columns])
+        for row in rows:
+            w.writerow([_cell(row.get(c), lang, c) for c in columns])
 
 
 def write_csv(pl: PlanLayers, out: Path, *, lang: str = "id") -> list[Path]:
@@ -138,6 +208,6 @@ def write_csv(pl: PlanLayers, out: Path, *, lang: str = "id") -> list[Path]:
     targets = list(csv_targets(out))
     columns, bom = bom_rows(pl, lang)
     with atomic_files(targets) as (tmp_bom, tmp_cov):
-        _write(tmp_bom, columns, bom)
-        _write(tmp_cov, COVERAGE_COLUMNS, coverage_rows(pl, lang))
+        _write(tmp_bom, columns, bom, lang)
+        _write(tmp_cov, COVERAGE_COLUMNS, coverage_rows(pl, lang), lang)
     return targets

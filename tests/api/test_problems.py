@@ -147,4 +147,14 @@ def test_nothing_stored_half_way(client, tokens, engine):
     assert problem(r, 422)["detail"].startswith("body.profile")
     r = client.post("/api/v1/plans", headers=h, json={"colour": "blue"})
     assert problem(r, 422)["errors"][0]["loc"] == "body.colour"
+    # extension phases: a budget of nothing, a kind that does not exist, an unknown site
+    r = client.post("/api/v1/plans", headers=h, json={"targets": ["school"], "budget_idr": 0})
+    assert "more than zero" in problem(r, 422)["detail"]
+    r = client.post("/api/v1/plans", headers=h, json={"targets": ["hospital"]})
+    assert "hospital" in problem(r, 422)["detail"]
+    r = client.post("/api/v1/plans", headers=h, json={"targets": ["school"],
+                                                      "priority": {"NO-SITE-9": 2}})
+    assert "NO-SITE-9" in problem(r, 422)["detail"]
+    r = client.post("/api/v1/plans", headers=h, json={"hubs": {"Pacet": "KO-35.16.04"}})
+    assert "not in" in problem(r, 422)["detail"]
     assert counts(engine) == before

@@ -37,8 +37,8 @@ def exports(planned, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict
     eng, plan_id, _ = planned
     out = tmp_path_factory.mktemp("out")
     targets = {"gpkg": out / "plan.gpkg", "geojson": out / "geojson", "kml": out / "plan.kml",
-               "kmz": out / "plan.kmz", "csv": out / "masterplan", "png": out / "plan.png",
-               "pdf": out / "plan.pdf"}
+               "kmz": out / "plan.kmz", "csv": out / "masterplan", "xlsx": out / "plan.xlsx",
+               "png": out / "plan.png", "pdf": out / "plan.pdf"}
     # the atlas has its own module (test_atlas.py): it takes the longest
     return {fmt: export_plan(eng, plan_id, fmt, targets[fmt]) for fmt in FORMATS
             if fmt != "atlas"}
@@ -195,8 +195,28 @@ def test_kml_has_a_folder_per_kecamatan(exports, truth):
 
 
 def _read_csv(path: str) -> list[dict[str, str]]:
+    """Read an exported CSV back with English column names and decimal points.
+
+    Indonesian files (``--lang id``, the default) start with a UTF-8 byte-order mark and use
+    ``;`` and a decimal comma.
+    """
+    from gis.export.tables import HEADERS_ID, SCOPE_ID
+
     with open(path, newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+        text = f.read()
+    if not text.startswith("\ufeff"):
+        return list(csv.DictReader(text.splitlines()))
+    back = {v: k for k, v in HEADERS_ID.items()}
+    scope = {v: k for k, v in SCOPE_ID.items()}
+    rows = []
+    for row in csv.DictReader(text[1:].splitlines(), delimiter=";"):
+        out = {}
+        for k, v in row.items():
+            key = back.get(k, k.replace("kabel_km_", "cable_km_", 1))
+            out[key] = scope.get(v, v) if key == "scope" else (
+                v.replace(",", ".") if key not in {"name", "hub_name"} else v)
+        rows.append(out)
+    return rows
 
 
 def test_csv_totals_match_the_plan_summary(exports, truth):
@@ -213,10 +233,14 @@ def test_csv_totals_match_the_plan_summary(exports, truth):
     kec_rows = [r for r in bom if r["scope"] == "kecamatan"]
     assert len(kec_rows) == 18
     parts = kec_rows + [r for r in bom if r["scope"] == "backbone"]
-    assert sum(float(r["cable_km"]) for r in parts) == pytest.approx(summary["cable_km"],
-                                                                     abs=0.02)
-    assert sum(int(r["cable_cost_idr"]) for r in parts) == pytest.approx(
-        summary["bill_of_materials"]["cable_cost_idr"], abs=20)
+    # the rows add up to the total exactly, in every column
+    for key in total:
+        if key in ("scope", "kecamatan_code", "name", "hub_code", "sites"):
+            continue
+        if key.startswith("cable_km"):
+            assert round(sum(float(r[key]) for r in parts), 3) == float(total[key]), key
+        else:
+            assert sum(int(r[key]) for r in parts) == int(total[key]), key
     for kind, km in summary["bill_of_materials"]["cable_km"].items():
         assert float(total["cable_km_" + kind.replace(" ", "_")]) == pytest.approx(km)
     assert sum(int(r["sites"]) for r in kec_rows) == int(total["sites"])
@@ -409,3 +433,48 @@ def test_geojson_is_rounded_to_what_it_means(exports):
     rounded = {f["properties"]["span_id"]: f["properties"]["length_m"] for f in spans["features"]}
     for r in gpkg.itertuples():
         assert abs(rounded[r.span_id] - r.length_m) <= 0.05 + 1e-9
+
+
+def test_indonesian_csv_parses_with_indonesian_settings(exports, truth):
+    """``;`` between fields, a decimal comma, a UTF-8 BOM and Indonesian headers."""
+    import pandas as pd
+
+    bom_path, cov_path = exports["csv"]["files"]
+    raw = Path(bom_path).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    bom = pd.read_csv(bom_path, sep=";", decimal=",", encoding="utf-8-sig")
+    assert {"cakupan", "nama", "kabel_km", "tiang", "biaya_total_idr"} <= set(bom.columns)
+    assert bom["kabel_km"].dtype.kind == "f" and bom["tiang"].dtype.kind == "i"
+    summary = truth["summary"]
+    assert bom["biaya_total_idr"].iloc[-1] == summary["cost_idr"]
+    assert bom["biaya_total_idr"].iloc[:-1].sum() == summary["cost_idr"]
+    assert bom["kabel_km"].iloc[-1] == pytest.approx(summary["cable_km"])
+    assert list(bom["cakupan"].iloc[-2:]) == ["tulang_punggung", "jumlah"]
+    cov = pd.read_csv(cov_path, sep=";", decimal=",", encoding="utf-8-sig")
+    assert cov["desa"].iloc[-1] == 304 and cov["cakupan_persen"].dtype.kind == "f"
+
+
+def test_xlsx_workbook_opens_with_numbers(exports, truth):
+    import openpyxl
+
+    path = exports["xlsx"]["files"][0]
+    assert path.endswith("plan.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Rincian biaya", "Per tahap", "Cakupan", "Redaman per lokasi",
+                             "Ditunda", "Harga satuan"]
+    summary = truth["summary"]
+    for sheet in ("Rincian biaya", "Per tahap"):
+        ws = wb[sheet]
+        head = [c.value for c in ws[1]]
+        cost = head.index("biaya_total_idr")
+        rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+        assert rows[-1][0] == "jumlah" and rows[-1][cost] == summary["cost_idr"]
+        assert sum(r[cost] for r in rows[:-1]) == summary["cost_idr"]  # numbers, adding up
+        assert ws.cell(2, cost + 1).number_format == '"Rp" #,##0'
+    loss = wb["Redaman per lokasi"]
+    head = [c.value for c in loss[1]]
+    assert {"kode", "redaman_1310_db", "transceiver", "anggaran_daya_db"} <= set(head)
+    values = [r[head.index("redaman_1310_db")].value for r in loss.iter_rows(min_row=2)]
+    assert len(values) > 300 and all(isinstance(v, float) for v in values)
+    prices = {r[0].value: r[1].value for r in wb["Harga satuan"].iter_rows(min_row=2)}
+    assert prices["pole"] == 150000 and prices["transceiver_1000BASE-LX10"] > 0

@@ -18,11 +18,12 @@ import math
 
 import pytest
 
+from fonet.planning.bill import build_ledger, figures
 from fonet.planning.engineering import (
     PlannedSpan,
-    bill_of_materials,
     check_loss,
     path_loss_db,
+    place_joints,
     size_and_cost,
     splices_on_path,
 )
@@ -210,33 +211,52 @@ def test_bill_of_materials(profile: Profile) -> None:
     spans = [size_and_cost(s, profile) for s in (
         span(1, 4500, "aerial", 12), span(1, 4500, "aerial", 6),
         span(2, 600, "underground", 50), span(3, 9000, "existing_duct", 100))]
+    for s in spans:
+        s.kecamatan_code = "35.16.01"
     assert [(s.size, s.count) for s in spans] == [(24, 1), (12, 1), (96, 1), (144, 2)]
-    bom = bill_of_materials(spans, profile, branch_closures=5, terminations=7)
+    # a joint at every drum end of every cable, each span its own run: 4500 // 4000 = 1 on
+    # each of the two aerial cables, 0 underground, 9000 // 4000 = 2 on each duct cable
+    assert place_joints([[s] for s in spans], profile.hardware.drum_length_m) == 1 + 1 + 0 + 4
+    kec = ("35.16.01", 1)
+    bom = figures(build_ledger(spans, profile, branch_closures=[kec] * 5,
+                               terminations=[kec] * 7))
     assert bom.cable_km == {"24c aerial": 4.5, "12c aerial": 4.5, "96c underground": 0.6,
                             "144c existing_duct": 2 * 9.0}
     # poles once per aerial edge, however many cables: 4.5 km x 32 = 144
     assert bom.poles == math.ceil(4.5 * 32) == 144
     # one handhole per 250 m of new duct: ceil(600 / 250) = ceil(2.4) = 3
     assert bom.handholes == 3
-    # a joint at every drum end of every cable: 4500 // 4000 = 1 on each of the two aerial
-    # cables, 0 underground, 9000 // 4000 = 2 on each of the two duct cables; plus 5 branches
-    assert bom.closures == (1 + 1 + 0 + 2 * 2) + 5 == 11
+    # closures: the 6 drum joints plus 5 branches
+    assert bom.drum_joints == 6 and bom.closures == 6 + 5 == 11
     assert bom.terminations == 7
     cable = (4500 * (4500 + 0) + 4500 * (4500 - 500) + 600 * (25000 + 4000)
              + 9000 * (5000 + 6500) * 2)
     assert cable == 262_650_000
-    assert bom.cable_cost_idr == pytest.approx(cable)
+    assert bom.cable_cost_idr == cable
     hardware = 144 * 150_000 + 3 * 2_500_000 + 11 * 1_200_000 + 7 * 1_500_000
     assert hardware == 52_800_000
-    assert bom.hardware_cost_idr == pytest.approx(hardware)
-    assert bom.cost_idr == pytest.approx(cable + hardware)
-    d = bom.figures()
-    assert d.cost_idr == 315_450_000
-    assert d.cable_km == {"12c aerial": 4.5, "144c existing_duct": 18.0,
-                             "24c aerial": 4.5, "96c underground": 0.6}
+    assert bom.hardware_cost_idr == hardware
+    assert bom.optics_cost_idr == 0
+    assert bom.cost_idr == cable + hardware == 315_450_000
+
+
+def test_bill_rows_add_up_to_the_total(profile: Profile) -> None:
+    """Two kecamatan and the backbone share edges: every column of the rows sums to the total."""
+    a, b, c = span(1, 4500, "aerial", 12), span(1, 4500, "aerial", 6), span(2, 700, "aerial", 4)
+    a.kecamatan_code, b.kecamatan_code, c.role = "35.16.01", "35.16.02", "backbone"
+    spans = [size_and_cost(s, profile) for s in (a, b, c)]
+    items = build_ledger(spans, profile, terminations=[("35.16.01", 1), ("backbone", 1)])
+    total = figures(items)
+    rows = [figures(items, lambda it, k=k: it.scope == k)
+            for k in ("35.16.01", "35.16.02", "backbone")]
+    for col in ("poles", "closures", "terminations", "cable_cost_idr", "hardware_cost_idr",
+                "cost_idr"):
+        assert sum(getattr(r, col) for r in rows) == getattr(total, col), col
+    # the shared aerial edge's poles are counted once: ceil((4.5 + 0.7) x 32) = 167
+    assert total.poles == math.ceil(5.2 * 32) == 167
 
 
 def test_bill_of_materials_of_nothing(profile: Profile) -> None:
-    bom = bill_of_materials([], profile, branch_closures=0, terminations=0)
+    bom = figures(build_ledger([], profile))
     assert (bom.poles, bom.handholes, bom.closures, bom.cost_idr) == (0, 0, 0, 0)
-    assert bom.figures().cable_km == {}
+    assert bom.cable_km == {}

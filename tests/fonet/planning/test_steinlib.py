@@ -182,6 +182,7 @@ def test_solve_stp_integer_cost_and_exact():
     result = solve_stp(path, exact=True)
     assert result["cost"] == read_stp(path).graph.size(weight="weight")
     assert isinstance(result["cost"], int)
+    assert result["optimal"] is True
 
 
 def test_solve_stp_disconnected(tmp_path):
@@ -215,6 +216,20 @@ def test_cli_text_with_options(tmp_path):
     result = CliRunner().invoke(cli(), ["steiner", str(path), "--time-limit", "0.2", "--exact"])
     assert result.exit_code == 0, result.output
     assert "cost 6.5" in result.stdout
+    assert "optimal (proven)" in result.stdout
+
+
+def test_cli_exact_says_when_optimality_is_not_proven(tmp_path, monkeypatch):
+    """A model the exact solver refuses keeps the heuristic tree, and says so."""
+    import fonet.planning.steiner_exact as exact_mod
+
+    monkeypatch.setattr(exact_mod, "MAX_FLOW_VARIABLES", 1)
+    path = write(tmp_path, GOOD)
+    result = CliRunner().invoke(cli(), ["steiner", str(path), "--exact"])
+    assert result.exit_code == 0, result.output
+    assert "NOT proven optimal" in result.stdout
+    result = CliRunner().invoke(cli(), ["steiner", str(path), "--exact", "--json"])
+    assert json.loads(result.stdout)["optimal"] is False
 
 
 def test_cli_malformed_exits_2(tmp_path):

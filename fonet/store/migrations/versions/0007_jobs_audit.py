@@ -1,15 +1,15 @@
 """jobs, audit log, archived plans
 
-Revision ID: 0008
-Revises: 0009
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-29 21:10:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0009"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

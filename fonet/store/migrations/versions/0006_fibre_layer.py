@@ -1,6 +1,6 @@
 """fibre layer
 
-Revision ID: 0009
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-29 21:05:06.301960
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-29 21:05:06.301960
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
