@@ -16,18 +16,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from fonet.errors import NotFoundError, StateError
+from fonet.errors import NotFoundError
 from fonet.fibre.assign import LinkChain, assign_circuits
 from fonet.fibre.colours import default_layout, fibre_colours
-from fonet.fibre.layout import (
-    CableRun,
-    EndRef,
-    GroupLayout,
-    SpanRef,
-    lay_out,
-    path_nodes,
-    start_node,
-)
+from fonet.fibre.layout import CableRun, EndRef, GroupLayout, SpanRef, lay_out
+from fonet.fibre.plan_links import plan_links
 from fonet.geo import from_wkb
 from fonet.planning.profile import Profile, profile_from_dict
 from fonet.store.fibre import (
@@ -39,7 +32,7 @@ from fonet.store.fibre import (
     Odf,
     OdfPort,
 )
-from fonet.store.models import Link, LinkSpan, Plan, RouteEdge, RouteNode, Site, Span
+from fonet.store.models import Link, Plan, RouteEdge, RouteNode, Site
 
 BUILT_OR_BUILDING = ("under_construction", "built")
 
@@ -74,62 +67,6 @@ def plan_profile(session: Session, plan_id: int) -> tuple[Plan, Profile]:
     if plan is None:
         raise NotFoundError(f"--plan: no plan with id {plan_id}")
     return plan, profile_from_dict(plan.profile, f"plan {plan_id} profile")
-
-
-@dataclass
-class _Links:
-    """The plan's links grouped for layout."""
-
-    groups: dict[tuple[str, str, int], list[tuple[Link, list[SpanRef]]]]
-    empty: list[str]
-    site_at: dict[int, int]
-    """Site at each route node where a link ends (its own node or its entry)."""
-
-
-def _plan_links(session: Session, plan_id: int) -> _Links:
-    spans = {s.id: s for s in session.scalars(select(Span).where(Span.plan_id == plan_id))}
-    node_of_site: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
-        select(RouteNode.site_id, RouteNode.id).where(RouteNode.site_id.is_not(None))).all())
-    path_of: dict[int, list[int]] = defaultdict(list)
-    for link_id, span_id in session.execute(
-            select(LinkSpan.link_id, LinkSpan.span_id).join(Link, Link.id == LinkSpan.link_id)
-            .where(Link.plan_id == plan_id).order_by(LinkSpan.link_id, LinkSpan.seq)):
-        path_of[link_id].append(span_id)
-    near: dict[int, set[int]] = defaultdict(set)
-    for sid, node in node_of_site.items():
-        near[sid].add(node)
-    site_of_node = {n: sid for sid, n in node_of_site.items()}
-    for u, v in session.execute(select(RouteEdge.u, RouteEdge.v).where(RouteEdge.kind == "drop")):
-        for a, b in ((u, v), (v, u)):
-            if a in site_of_node:
-                near[site_of_node[a]].add(b)
-    groups: dict[tuple[str, str, int], list[tuple[Link, list[SpanRef]]]] = defaultdict(list)
-    empty = []
-    ends: dict[int, int] = {}
-    for link in session.scalars(select(Link).where(Link.plan_id == plan_id).order_by(Link.name)):
-        ids = path_of.get(link.id, [])
-        a_site, z_site = link.a_site_id, link.z_site_id
-        if not ids or a_site not in node_of_site or z_site not in node_of_site:
-            empty.append(link.name)
-            continue
-        assert a_site is not None and z_site is not None
-        refs = [SpanRef(i, spans[i].route_edge_id, spans[i].a_node_id, spans[i].z_node_id,
-                        spans[i].length_m, spans[i].cores, spans[i].install_method) for i in ids]
-        root = start_node(refs, near[a_site])
-        nodes = path_nodes(root, refs)
-        if nodes is None:
-            raise StateError(f"link {link.name}: its spans do not make one path")
-        ends[root] = a_site
-        ends[nodes[-1]] = z_site
-        first = spans[ids[0]]
-        if first.role == "backbone":
-            label = f"BB{a_site}-{z_site}"  # a ring hop, by its two sites: stable across plans
-        else:
-            label = str(first.attrs.get("kecamatan_code") or f"H{link.a_site_id}")
-        groups[(label, first.role or "access", root)].append((link, refs))
-    return _Links(dict(groups), empty, ends)
-
-
 
 
 def _closure_point(session: Session, end: EndRef, edges: dict[int, RouteEdge],
@@ -170,7 +107,7 @@ def design(session: Session, plan_id: int) -> DesignResult:
     plan, profile = plan_profile(session, plan_id)
     drum = profile.hardware.drum_length_m
     result = DesignResult(plan_id=plan.id)
-    links = _plan_links(session, plan.id)
+    links = plan_links(session, plan.id, profile)
     result.links_without_fibre = links.empty
     layouts: list[tuple[str, GroupLayout, list[tuple[Link, list[SpanRef]]]]] = []
     for (label, role, root), members in sorted(links.groups.items()):
@@ -299,7 +236,8 @@ def _cables(session: Session, plan_id: int, profile: Profile, runs: dict[str, Ca
         out[code] = cable.id
         result.cables_created += 1
         session.add_all(CableSegment(
-            cable_id=cable.id, seq=k, route_edge_id=p.span.edge_id, span_id=p.span.span_id,
+            cable_id=cable.id, seq=k, route_edge_id=p.span.edge_id,
+            span_id=None if p.span.is_entry else p.span.span_id,
             from_node_id=p.from_node, to_node_id=p.to_node, start_m=round(p.start_m, 3),
             end_m=round(p.end_m, 3)) for k, p in enumerate(run.pieces))
         for n in range(1, run.cores + 1):

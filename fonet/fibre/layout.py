@@ -6,10 +6,15 @@ of a ring leg form one path. Each such group is laid out as a rooted tree of spa
     hub ODF ──cable──► J (drum joint) ──cable──► B (branch closure) ──cable──► site OTB
                                                    └──────────cable──────────► site OTB
 
-A drum joint is placed wherever the distance from the root reaches a multiple of the drum
-length, so a path of length L from the root passes ``floor(L / drum)`` of them, and one branch
-closure at every node where the tree branches: exactly the splices the planner counts for the
-path (:func:`fonet.planning.engineering.splices_on_path`).
+A drum joint is placed wherever the length of a continuous cable run (from the ODF or branch
+closure where it starts) reaches a multiple of the drum length, and one branch closure at every
+node where the tree branches: exactly the joints the planner places per run
+(:func:`fonet.planning.engineering.place_joints`) and the branch closures it counts for a path.
+
+A site standing on its route node has no drop span (the planner lays no cable along a drop of
+no length); its link's spans end at the node the drop joins. The layout walks such a drop as an
+*entry* (:attr:`SpanRef.is_entry`), so that the site's ODF stays at the site's own node and the
+tree branches where the planner's tree does.
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ class SpanRef:
     length_m: float
     cores: int
     method: str
+
+    @property
+    def is_entry(self) -> bool:
+        """A site's building entry the plan lays no span along (``span_id`` is below zero)."""
+        return self.span_id < 0
 
 
 @dataclass(frozen=True)
@@ -131,20 +141,6 @@ def path_nodes(root: int, path: list[SpanRef]) -> list[int] | None:
     return nodes
 
 
-def start_node(path: list[SpanRef], near: set[int]) -> int:
-    """Return the node where a path of spans starts.
-
-    That is its first span's end in ``near``, else the end not shared with the second span.
-    """
-    first = path[0]
-    for n in (first.a_node, first.z_node):
-        if n in near:
-            return n
-    if len(path) > 1 and first.a_node in (path[1].a_node, path[1].z_node):
-        return first.z_node
-    return first.a_node
-
-
 def lay_out(group: str, role: str, root: int, paths: list[list[SpanRef]], drum_length_m: float
             ) -> GroupLayout:
     """Lay out the cables of one group of links sharing the root node ``root``.
@@ -166,6 +162,11 @@ def lay_out(group: str, role: str, root: int, paths: list[list[SpanRef]], drum_l
     ------
     StateError
         If a path's spans do not connect, or two paths reach a node by different spans.
+
+    Notes
+    -----
+    Drum joints are counted along each cable run from the ODF or branch closure it starts at,
+    as the planner places them (:func:`fonet.planning.engineering.place_joints`).
     """
     children: dict[int, list[tuple[SpanRef, int]]] = defaultdict(list)
     parent: dict[int, int] = {}
@@ -190,10 +191,10 @@ def lay_out(group: str, role: str, root: int, paths: list[list[SpanRef]], drum_l
             degree[v] += 1
     cables: list[CableRun] = []
     by_span: dict[int, list[CableRun]] = defaultdict(list)
-    dist = {root: 0.0}
-    stack: list[tuple[int, CableRun | None]] = [(root, None)]
+    # each entry: node, the cable arriving there, metres since the run's ODF or branch closure
+    stack: list[tuple[int, CableRun | None, float]] = [(root, None, 0.0)]
     while stack:
-        node, run = stack.pop()
+        node, run, walked = stack.pop()
         kids = sorted(children.get(node, []), key=lambda kv: kv[0].span_id)
         if run is not None and (not kids or degree[node] >= 3):
             run.z = EndRef("odf" if not kids else "branch", node=node)
@@ -201,16 +202,19 @@ def lay_out(group: str, role: str, root: int, paths: list[list[SpanRef]], drum_l
             run = None
         start = (EndRef("odf", node=node) if node == root else EndRef("branch", node=node))
         for sp, nxt in reversed(kids):
+            d0 = walked if run is not None else 0.0
             cur = run if run is not None else CableRun(group, role, start)
-            dist[nxt] = dist[node] + sp.length_m
-            cur = _along(cur, sp, node, nxt, dist[node], drum_length_m, cables, by_span)
-            stack.append((nxt, cur))
+            cur = _along(cur, sp, node, nxt, d0, drum_length_m, cables, by_span)
+            stack.append((nxt, cur, d0 + sp.length_m))
     return GroupLayout(cables, dict(by_span))
 
 
 def _along(run: CableRun, sp: SpanRef, u: int, v: int, d0: float, drum: float,
            cables: list[CableRun], by_span: dict[int, list[CableRun]]) -> CableRun:
-    """Run ``run`` along span ``sp`` from ``u``, cutting it at every drum joint on the way."""
+    """Run ``run`` along span ``sp`` from ``u``, cutting it at every drum joint on the way.
+
+    ``d0`` is the length of the run (since its ODF or branch closure) at ``u``.
+    """
     d1 = d0 + sp.length_m
     k = int(d0 // drum) + 1
     start = 0.0

@@ -53,9 +53,7 @@ def planned_loss(session: Session, link: Link) -> dict[str, Any] | None:
     profile = link_profile(session, link)
     spans = session.scalars(select(Span).join(LinkSpan, LinkSpan.span_id == Span.id)
                             .where(LinkSpan.link_id == link.id)).all()
-    if not spans:
-        return None
-    if spans[0].role == "access":
+    if not spans or spans[0].role == "access":  # no span: a site standing on its hub's node
         ps = session.get(PlanSite, (link.plan_id, link.z_site_id))
         if ps is None or ps.loss_1310_db is None:
             return None
