@@ -58,8 +58,8 @@ def _full_path(link: Link, refs: list[SpanRef], a_node: int, z_node: int,
         if not shared:
             raise StateError(f"link {link.name}: it has no span and its sites share no "
                              "route node")
-        e = shared[0]
-        return [_entry(a_node, e, drops[a_node][e]), _entry(z_node, e, drops[z_node][e])]
+        at = shared[0]
+        return [_entry(a_node, at, drops[a_node][at]), _entry(z_node, at, drops[z_node][at])]
     first = {refs[0].a_node, refs[0].z_node}
     if a_node not in first:
         e = next((n for n in sorted(drops[a_node]) if n in first), None)
@@ -88,8 +88,8 @@ def plan_links(session: Session, plan_id: int, profile: Profile) -> PlanLinks:
     node_of_site: dict[int, int] = dict(session.execute(  # type: ignore[arg-type]
         select(RouteNode.site_id, RouteNode.id).where(RouteNode.site_id.is_not(None))).all())
     site_of_node = {n: sid for sid, n in node_of_site.items()}
-    kind_of: dict[int, str] = dict(session.execute(  # type: ignore[arg-type]
-        select(Site.id, Site.kind)).all())
+    kind_of: dict[int, str] = {sid: kind for sid, kind in session.execute(
+        select(Site.id, Site.kind))}
     drops: dict[int, dict[int, _Drop]] = defaultdict(dict)
     for eid, u, v, length, methods in session.execute(
             select(RouteEdge.id, RouteEdge.u, RouteEdge.v, RouteEdge.length_m,
