@@ -191,17 +191,19 @@ def archive_plan(plan_id: Id, engine: Store, _: Engineer) -> PlanOut:
 
 
 def _check_plan_input(engine: Any, body: PlanIn) -> None:
-    """Refuse at once what the plan job would fail on: a bad profile, unknown sites."""
+    """Refuse at once what the plan job would fail on: a bad profile or input.
+
+    Sites, hubs, targets, budget, priority and a name already in use are checked.
+    """
     profile = load_profile()
     if body.profile:
         profile_from_dict(_merge(profile.model_dump(mode="json"), body.profile), "body.profile")
-    codes = [c for c in (body.pop, *body.hubs.values()) if c]
-    if codes:
-        with reader(engine) as s:
-            known = set(s.scalars(select(Site.code).where(Site.code.in_(codes))))
-        missing = [c for c in codes if c not in known]
-        if missing:
-            raise NotFoundError(f"no site with code {missing[0]!r}")
+    from fonet.planning.plan import check_plan_request
+
+    with reader(engine) as s:
+        check_plan_request(s, name=body.name, pop_code=body.pop, hub_codes=body.hubs,
+                           targets=body.targets, budget_idr=body.budget_idr,
+                           priority=body.priority)
 
 
 @router.post("/plans", status_code=202, summary="Run a plan as a job (engineer)",

@@ -106,6 +106,42 @@ def _check_targets(targets: Sequence[str] | None, budget_idr: float | None,
                              feature=code)
 
 
+def _checked_input(session: Session, *, pop_code: str | None,
+                   hub_codes: Mapping[str, str] | None, targets: Sequence[str] | None,
+                   budget_idr: float | None, priority: Mapping[str, float] | None
+                   ) -> tuple[nx.Graph, list[PlanSiteRef], dict[str, PlanSiteRef]]:
+    """Check a plan request against the store; return the route graph, sites and pinned hubs."""
+    g = route_graph(session)
+    if g.number_of_nodes() == 0:
+        raise StateError("the store has no route graph: run `fonet init` first")
+    refs = _refs(session, g)
+    by_code = {r.code: r for r in refs}
+    _check_targets(targets, budget_idr, priority, by_code)
+    pinned = _resolve_pinned(session, by_code, hub_codes or {})
+    if pop_code is not None and pop_code not in by_code:
+        raise NotFoundError(f"--pop: no site with code {pop_code!r}")
+    return g, refs, pinned
+
+
+def check_plan_request(session: Session, *, name: str | None = None,
+                       pop_code: str | None = None, hub_codes: Mapping[str, str] | None = None,
+                       targets: Sequence[str] | None = None, budget_idr: float | None = None,
+                       priority: Mapping[str, float] | None = None) -> None:
+    """Refuse a plan request that :func:`run_plan` would refuse, without planning.
+
+    The service calls it before queueing a plan job, so bad input is answered at once.
+
+    Raises
+    ------
+    InputError, NotFoundError, StateError
+        As :func:`run_plan` raises them for the same input.
+    """
+    if name is not None:
+        check_name(session, name)
+    _checked_input(session, pop_code=pop_code, hub_codes=hub_codes, targets=targets,
+                   budget_idr=budget_idr, priority=priority)
+
+
 def run_plan(
     session: Session,
     profile: Profile,
@@ -161,17 +197,10 @@ def run_plan(
     if include_schools is None:
         include_schools = profile.topology.include_schools
     plan_name = check_name(session, name)
-    g = route_graph(session)
-    if g.number_of_nodes() == 0:
-        raise StateError("the store has no route graph: run `fonet init` first")
+    g, refs, pinned = _checked_input(session, pop_code=pop_code, hub_codes=hub_codes,
+                                     targets=targets, budget_idr=budget_idr, priority=priority)
     mark_built(session, g)
     priced_graph(g, profile)
-    refs = _refs(session, g)
-    by_code = {r.code: r for r in refs}
-    _check_targets(targets, budget_idr, priority, by_code)
-    pinned = _resolve_pinned(session, by_code, hub_codes or {})
-    if pop_code is not None and pop_code not in by_code:
-        raise NotFoundError(f"--pop: no site with code {pop_code!r}")
     if targets:
         from fonet.planning.plan_targets import plan_targets
 
@@ -315,4 +344,5 @@ def served_sites(dist: Distances, hubs: dict[str, tuple[PlanSiteRef, str]],
     return served_by
 
 
-__all__ = ["SERVED_KINDS", "committed_backbone", "design_network", "run_plan"]
+__all__ = ["SERVED_KINDS", "check_plan_request", "committed_backbone", "design_network",
+           "run_plan"]

@@ -62,17 +62,24 @@ def test_export_is_a_job_with_a_downloadable_result(store, tokens, tmp_path):
         assert r.status_code == 404
 
 
-def test_a_failed_job_says_why(store, tokens, tmp_path):
+def test_a_failed_job_says_why(store, tokens, tmp_path, engine):
     h = bearer(tokens["engineer"])
+    admin = bearer(tokens["admin"])
     with TestClient(create_app(settings(store, tmp_path))) as client:
-        # a hub pinned in a kecamatan that does not exist passes the quick checks and fails
-        # in the worker, with the planner's message
+        # a hub pinned in a kecamatan that does not exist is refused at once, queueing nothing
         r = client.post("/api/v1/plans", headers=h,
                         json={"hubs": {"NO-SUCH-KECAMATAN": "KO-35.16.01"}})
-        assert r.status_code == 202, r.text
-        done = wait_job(client, r.json(), h)
+        assert r.status_code == 422 and "NO-SUCH-KECAMATAN" in r.json()["detail"], r.text
+    # a job queued with input that no longer holds when it runs fails in the worker, with the
+    # planner's message (the service resumes queued jobs when it starts)
+    with transaction(engine) as s:
+        job_id = create_job(s, "plan", {"hubs": {"NO-SUCH-KECAMATAN": "KO-35.16.01"}},
+                            owner="before-restart").id
+    with TestClient(create_app(settings(store, tmp_path))) as client:
+        done = wait_job(client, client.get(f"/api/v1/jobs/{job_id}", headers=admin).json(),
+                        admin)
         assert done["state"] == "failed" and "NO-SUCH-KECAMATAN" in done["error"], done
-        r = client.get(f"/api/v1/jobs/{done['id']}/result", headers=h)
+        r = client.get(f"/api/v1/jobs/{done['id']}/result", headers=admin)
         assert r.status_code == 409 and "failed" in r.json()["detail"]
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.cli import otdr_cmd
+from fonet.errors import InputError
 from fonet.geo import distance_m
 from fonet.otdr import TraceSpec, WrittenEvent, write_sor
 from fonet.otdr.locate import fibre_path, otdr_settings
@@ -53,7 +54,10 @@ def case(store):
         for name in names:
             link = s.scalar(select(Link).where(Link.name == name))
             hub = s.get(Site, link.a_site_id).code
-            path = fibre_path(s, link=name, from_=hub, drum_length_m=drum)
+            try:
+                path = fibre_path(s, link=name, from_=hub, drum_length_m=drum)
+            except InputError:  # an office on its hub's route node: the link rides no span
+                continue
             if path.length_m < 6000:
                 continue
             span = next(sp for sp in path.spans if sp.start_m + sp.length_m > BREAK_M)
