@@ -7,8 +7,18 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import engine, err_console, handle_errors, print_json
+from api.cli.common import (
+    engine,
+    err_console,
+    handle_errors,
+    language,
+    print_json,
+    set_language,
+    tr,
+)
+from api.cli.summaries import plan_summary
 from fonet.errors import InputError
+from fonet.i18n import number, rupiah
 
 
 def _pairs(values: list[str]) -> dict[str, str]:
@@ -37,6 +47,9 @@ def plan(
     name: Annotated[str | None, typer.Option(help="Scenario name [default: plan-N].")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the Steiner search.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of the summary: id or "
+                                                         "en [default: FONET_LANG, else id].")
+                    ] = None,
 ) -> None:
     """Plan fibre to every village office, kecamatan office and OPD, and store the scenario.
 
@@ -49,24 +62,18 @@ def plan(
     from fonet.planning.profile import load_profile
     from fonet.store import require_current, transaction
 
+    if lang:
+        set_language(lang)
     prof = load_profile(profile)
     eng = engine()
     require_current(eng)
-    with err_console.status("Planning ..."), transaction(eng) as s:
+    with err_console.status(tr("cli.plan.progress")), transaction(eng) as s:
         result = run_plan(s, prof, name=name, pop_code=pop, hub_codes=_pairs(hub or []),
                           include_schools=schools, seed=seed)
     if as_json:
         print_json(result.to_json())
         return
-    r = result
-    err_console.print(
-        f"Plan {r.plan_id} ({r.name}): reaches {r.villages_connected}/{r.villages_total} "
-        f"villages, {r.offices_connected}/{r.offices_total} offices, "
-        f"{r.opd_connected}/{r.opd_total} OPD; POP {r.pop.code if r.pop else '-'}; "
-        f"{len(r.rings)} rings, two-edge-connected: {r.backbone_two_edge_connected}; "
-        f"{r.route_km} route km, {r.cable_km} cable km, Rp{r.cost_idr:,}; max loss "
-        f"{r.max_loss_db} dB, {len(r.sites_over_budget)} sites over budget; {r.seconds} s."
-    )
+    err_console.print(plan_summary(result, language()), highlight=False)
 
 
 @handle_errors
@@ -90,17 +97,17 @@ def route(
         print_json(result)
         return
     best = result["least_cost"]
-    err_console.print(f"least-cost route: {best['length_m'] / 1000:.3f} km, "
-                      f"Rp{best['cost_idr']:,}")
+    lang = language()
+    err_console.print(tr("cli.route.least", km=number(best["length_m"] / 1000, lang, 3),
+                         cost=rupiah(best["cost_idr"], lang)))
     if k == 1:
         return
-    err_console.print(f"{k} routes sharing no route edge:")
+    err_console.print(tr("cli.route.k", k=k))
     for i, r in enumerate(result["routes"], 1):
-        err_console.print(f"route {i}: {r['length_m'] / 1000:.3f} km, Rp{r['cost_idr']:,}, "
-                          f"{len(r['edge_ids'])} route edges")
+        err_console.print(tr("cli.route.item", i=i, km=number(r["length_m"] / 1000, lang, 3),
+                             cost=rupiah(r["cost_idr"], lang), edges=len(r["edge_ids"])))
     if len(result["routes"]) < k:
-        err_console.print(f"only {len(result['routes'])} route-diverse routes exist")
-
+        err_console.print(tr("cli.route.only", n=len(result["routes"])))
 
 def register(app: typer.Typer) -> None:
     """Add the planning commands to ``app``."""
