@@ -53,7 +53,7 @@
     fonet.message(T('map.share.missing', { what }));
   }
 
-  /* A point on the located cut: the middle vertex of its first line. */
+  /* A point on the located cut: the middle of its first line's vertices. */
   function cutPoint(gj) {
     const feats = gj.type === 'FeatureCollection' ? gj.features : [gj];
     for (const f of feats) {
@@ -61,7 +61,11 @@
       const lines = g.type === 'LineString' ? [g.coordinates]
         : g.type === 'MultiLineString' ? g.coordinates : [];
       const pts = lines.flat();
-      if (pts.length) return pts[Math.floor(pts.length / 2)];
+      if (!pts.length) continue;
+      if (pts.length % 2) return pts[(pts.length - 1) / 2];
+      // between the two middle vertices (a two-vertex span: its middle, not a hub at its end)
+      const [p, q] = [pts[pts.length / 2 - 1], pts[pts.length / 2]];
+      return [(p[0] + q[0]) / 2, (p[1] + q[1]) / 2];
     }
     return null;
   }
