@@ -19,5 +19,6 @@ def plan_summary(r: PlanResult, lang: str) -> str:
              pop=r.pop.code if r.pop else "-", rings=len(r.rings),
              two_edge=t("cli.yes" if r.backbone_two_edge_connected else "cli.no", lang),
              route_km=number(r.route_km, lang), cable_km=number(r.cable_km, lang),
-             cost=rupiah(r.cost_idr, lang), max_loss=number(r.max_loss_db, lang),
+             cost=rupiah(r.cost_idr, lang),
+             max_loss="-" if r.max_loss_db is None else number(r.max_loss_db, lang),
              over_budget=len(r.sites_over_budget), seconds=number(r.seconds, lang))
