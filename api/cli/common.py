@@ -35,7 +35,10 @@ def set_language(lang: str | None) -> str:
     from fonet.i18n import resolve, t
 
     code, fell_back = resolve(lang)
-    _LANG["code"] = code
+    if lang:
+        _LANG["code"] = code
+    else:  # FONET_LANG or the default, read again each time
+        _LANG.pop("code", None)
     if fell_back:
         err_console.print(t("cli.lang_fallback", code, code=lang), highlight=False)
     return code
@@ -43,9 +46,9 @@ def set_language(lang: str | None) -> str:
 
 def language() -> str:
     """Return the language of human output (``id`` unless chosen otherwise)."""
-    if "code" not in _LANG:
-        set_language(None)
-    return _LANG["code"]
+    from fonet.i18n import resolve
+
+    return _LANG.get("code") or resolve(None)[0]
 
 
 def tr(key: str, **values: Any) -> str:
