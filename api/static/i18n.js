@@ -41,7 +41,19 @@
     document.title = T('map.title');
   };
 
-  i18n.ready = fetch(`i18n/${lang}.json`).then((r) => r.json()).then((strings) => {
+  /* The catalogue, tried three times; without it the page still works (keys show). */
+  async function load() {
+    for (let k = 0; k < 3; k += 1) {
+      try {
+        const r = await fetch(`i18n/${lang}.json`);
+        if (r.ok) return await r.json();
+      } catch (e) { /* try again */ }
+      await new Promise((done) => setTimeout(done, 500 * (k + 1)));
+    }
+    return {};
+  }
+
+  i18n.ready = load().then((strings) => {
     i18n.strings = strings;
     i18n.apply();
     const sel = document.getElementById('lang');
