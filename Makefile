@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PIP = $(VENV)/bin/pip install -q -c constraints.txt
 
-.PHONY: setup setup-test system-deps demo test lint bench lock
+.PHONY: setup setup-test system-deps demo test lint bench lock docs-img
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,6 @@ lock:  ## re-pin constraints.txt to the newest versions the floors in pyproject.
 	  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host -q \
 	  -o constraints.txt pyproject.toml
 	sed -i '/^fonet @ /,+1d' constraints.txt  # the extras' reference to fonet itself
+
+docs-img: setup-test system-deps  ## regenerate the user guide's screenshots (docs/id/img) from a running service
+	FONET_DOCS_IMG=$(CURDIR)/docs/id/img .venv/bin/pytest -q tests/api/test_e2e_field_phone.py

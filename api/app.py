@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import Field
 from sqlalchemy import Engine
@@ -265,6 +265,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings.basemap_url))
     app.add_middleware(HeadAsGet)
+    app.add_middleware(problems.ProblemLanguage)
     for router, prefix in ROUTERS:
         app.include_router(router, prefix=API_PREFIX if prefix else "")
 
@@ -291,5 +292,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     if not app.state.features["map"]:
         log.warning("the web map's Leaflet files are missing (%s): run `make setup` or "
                     "`npm ci --prefix api/static`", VENDOR_LEAFLET)
+    @app.get("/map/i18n/{lang}.json", include_in_schema=False)
+    async def map_catalogue(lang: str) -> Response:
+        """Serve the web map's strings: the catalogue files the CLI and the API use."""
+        from fonet.i18n import LANGUAGES, catalogue_path
+
+        if lang not in LANGUAGES:
+            raise problems.Problem(404, f"no catalogue for language {lang!r}; supported: "
+                                        f"{', '.join(LANGUAGES)}")
+        # read in the event loop (a few kB): no worker thread to wait for on a busy server
+        return Response(catalogue_path(lang).read_bytes(), media_type="application/json",
+                        headers={"Cache-Control": "no-cache"})
+
     app.mount("/map", StaticFiles(directory=STATIC_DIR, html=True), name="map")
     return app

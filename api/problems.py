@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from http import HTTPStatus
 from typing import Any
 
@@ -20,11 +21,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fonet.errors import FonetError
+from fonet.i18n import catalogue, from_accept_language
 
 log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:fonet:problem:"
+
+# the language the client asked for (Accept-Language), for the problem's ``title``; set for
+# every request by :class:`ProblemLanguage`; None keeps the HTTP reason phrase
+_LANG: ContextVar[str | None] = ContextVar("fonet_problem_lang", default=None)
 
 
 class Problem(Exception):  # noqa: N818  (named after the RFC's object)
@@ -60,13 +66,38 @@ _KINDS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-f
           502: "device-error", 503: "unavailable"}
 
 
+def _title(status: int) -> str:
+    lang = _LANG.get()
+    phrase = HTTPStatus(status).phrase
+    return catalogue(lang).get(f"problem.{status}", phrase) if lang else phrase
+
+
+class ProblemLanguage:
+    """ASGI middleware noting the client's ``Accept-Language`` for the problems' ``title``.
+
+    A client asking for ``id`` (or ``en``) gets the title from that language's catalogue
+    (:mod:`fonet.i18n`); others get the HTTP reason phrase. ``detail`` stays as written.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: D102
+        if scope["type"] == "http":
+            header = next((v.decode("latin-1") for k, v in scope.get("headers", [])
+                           if k == b"accept-language"), None)
+            # set per request (never reset: errors that reach the outermost handler keep it)
+            _LANG.set(from_accept_language(header))
+        await self.app(scope, receive, send)
+
+
 def problem_body(status: int, detail: str, *, kind: str | None = None,
                  instance: str | None = None, **extra: Any) -> dict[str, Any]:
     """Build a problem object."""
     slug = kind or _KINDS.get(status)
     body: dict[str, Any] = {
         "type": TYPE_BASE + slug if slug else "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "title": _title(status),
         "status": status,
         "detail": detail,
     }

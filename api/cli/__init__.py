@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(
@@ -12,6 +14,19 @@ app = typer.Typer(
     # A traceback must never print local variables: they may hold credentials.
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def _root(
+    lang: Annotated[str | None, typer.Option(
+        "--lang", envvar="FONET_LANG",
+        help="Language of human output: id (Bahasa Indonesia, default) or en. JSON output is "
+             "the same in every language.")] = None,
+) -> None:
+    """Fibre-optic network planning and monitoring for Kabupaten Mojokerto."""
+    from api.cli.common import set_language
+
+    set_language(lang)
 
 
 def main() -> None:

@@ -20,6 +20,43 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 err_console = Console(stderr=True)
 
+# the language of human output, set once by the root command's ``--lang`` / ``FONET_LANG``
+_LANG: dict[str, str] = {}
+
+
+def set_language(lang: str | None) -> str:
+    """Choose the language of human output; an unsupported one falls back with a notice.
+
+    Returns
+    -------
+    str
+        The language in use (``id`` or ``en``).
+    """
+    from fonet.i18n import resolve, t
+
+    code, fell_back = resolve(lang)
+    if lang:
+        _LANG["code"] = code
+    else:  # FONET_LANG or the default, read again each time
+        _LANG.pop("code", None)
+    if fell_back:
+        err_console.print(t("cli.lang_fallback", code, code=lang), highlight=False)
+    return code
+
+
+def language() -> str:
+    """Return the language of human output (``id`` unless chosen otherwise)."""
+    from fonet.i18n import resolve
+
+    return _LANG.get("code") or resolve(None)[0]
+
+
+def tr(key: str, **values: Any) -> str:
+    """Return the catalogue text of ``key`` in the chosen language (see :mod:`fonet.i18n`)."""
+    from fonet.i18n import t
+
+    return t(key, language(), **values)
+
 
 def settings() -> Settings:
     """Return the settings read from the environment."""
@@ -40,7 +77,8 @@ def print_json(obj: Any) -> None:
 
 def fail(exc: FonetError) -> NoReturn:
     """Print ``exc`` as one line on stderr and exit with the code its class gives."""
-    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]{tr('cli.error')}:[/] {escape(str(exc))}", highlight=False,
+                      soft_wrap=True)
     raise typer.Exit(exc.exit_code) from None
 
 

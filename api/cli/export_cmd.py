@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import engine, err_console, print_json
+from api.cli.common import engine, err_console, print_json, tr
 from fonet.errors import InputError, NotFoundError, StateError
 from gis.export import ExportFormat, Lang
 
@@ -39,10 +39,10 @@ def export(
     try:
         _export(fmt, out, plan, lang, kecamatan, as_json)
     except (InputError, NotFoundError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"{tr('cli.error')}: {exc}", err=True)
         raise typer.Exit(2) from None
     except StateError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"{tr('cli.error')}: {exc}", err=True)
         raise typer.Exit(1) from None
 
 

@@ -7,8 +7,18 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import engine, err_console, handle_errors, print_json
+from api.cli.common import (
+    engine,
+    err_console,
+    handle_errors,
+    language,
+    print_json,
+    set_language,
+    tr,
+)
+from api.cli.summaries import plan_summary
 from fonet.errors import InputError
+from fonet.i18n import number, rupiah
 
 
 def _pairs(values: list[str]) -> dict[str, str]:
@@ -90,6 +100,9 @@ def plan(
     priority: Annotated[Path | None, typer.Option(
         help="CSV code,priority weighting target sites [default: 1 each].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of the summary: id or "
+                                                         "en [default: FONET_LANG, else id].")
+                    ] = None,
 ) -> None:
     """Plan fibre to every village office, kecamatan office and OPD, and store the scenario.
 
@@ -104,28 +117,22 @@ def plan(
     from fonet.planning.profile import load_profile
     from fonet.store import require_current, transaction
 
+    if lang:
+        set_language(lang)
     prof = load_profile(profile)
     kinds = _kinds(targets)
     weights = _priority(priority)
     eng = engine()
     require_current(eng)
-    with err_console.status("Planning ..."), transaction(eng) as s:
+    with err_console.status(tr("cli.plan.progress")), transaction(eng) as s:
         result = run_plan(s, prof, name=name, pop_code=pop, hub_codes=_pairs(hub or []),
                           include_schools=schools, seed=seed, targets=kinds,
                           budget_idr=budget_idr, year=year, priority=weights)
     if as_json:
         print_json(result.to_json())
         return
+    err_console.print(plan_summary(result, language()), highlight=False)
     r = result
-    err_console.print(
-        f"Plan {r.plan_id} ({r.name}): reaches {r.villages_connected}/{r.villages_total} "
-        f"villages, {r.offices_connected}/{r.offices_total} offices, "
-        f"{r.opd_connected}/{r.opd_total} OPD; POP {r.pop.code if r.pop else '-'}; "
-        f"{len(r.rings)} rings, two-edge-connected: {r.backbone_two_edge_connected}; "
-        f"{r.route_km} route km ({r.reused_km} reused, {r.overlaid_km} overlaid, {r.new_km} "
-        f"new), {r.cable_km} cable km, Rp{r.cost_idr:,}; max loss "
-        f"{r.max_loss_db} dB, {len(r.sites_over_budget)} sites over budget; {r.seconds} s."
-    )
     if r.targets:
         err_console.print(f"targets {','.join(r.targets)}: {r.targets_connected}/"
                           f"{r.targets_total} connected; {len(r.targets_deferred)} deferred")
@@ -206,20 +213,21 @@ def route(
         print_json(result)
         return
     best = result["least_cost"]
-    err_console.print(f"least-cost route: {best['length_m'] / 1000:.3f} km, "
-                      f"Rp{best['cost_idr']:,}")
+    lang = language()
+    err_console.print(tr("cli.route.least", km=number(best["length_m"] / 1000, lang, 3),
+                         cost=rupiah(best["cost_idr"], lang)))
     if k == 1:
         return
-    err_console.print(f"{k} routes sharing no route edge:")
+    err_console.print(tr("cli.route.k", k=k))
     for i, r in enumerate(result["routes"], 1):
-        err_console.print(f"route {i}: {r['length_m'] / 1000:.3f} km, Rp{r['cost_idr']:,}, "
-                          f"{len(r['edge_ids'])} route edges")
+        err_console.print(tr("cli.route.item", i=i, km=number(r["length_m"] / 1000, lang, 3),
+                             cost=rupiah(r["cost_idr"], lang), edges=len(r["edge_ids"])))
     if len(result["routes"]) < k:
         single = [f"{e['site']} has a single building entry ({e['drop_m']:,.0f} m)"
                   for e in (result["from"], result["to"])
                   if e.get("entries") == 1 and e.get("drop_m", 0) > 0.5]
         why = f": {'; '.join(single)}" if single else ""
-        err_console.print(f"only {len(result['routes'])} route-diverse route(s) exist{why}")
+        err_console.print(tr("cli.route.only", n=len(result["routes"])) + why)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,7 +5,7 @@ const API = '/api/v1';
 const STATE_COLORS = { up: '#1a9641', degraded: '#fd8d3c', down: '#d7191c', unknown: '#9e9e9e' };
 const COVER_COLORS = { built: '#1a9641', planned: '#fdae61', not_covered: '#d7191c' };
 // the words of fonet.coverage: built (in service), planned (reached by the plan), not covered
-const COVER_LABELS = { built: 'built (in service)', planned: 'planned', not_covered: 'not covered' };
+const coverLabel = (status) => T(`map.cover.${status}`);
 const RING_COLORS = ['#6a3d9a', '#e31a1c', '#ff7f00', '#33a02c', '#b15928', '#e7298a',
                      '#1b9e77', '#525252'];
 const ACCESS_COLOR = '#41b6c4';
@@ -21,8 +21,8 @@ window.fonet = fonet;
 const $ = (sel) => document.querySelector(sel);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g,
   (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-const km = (m) => (m / 1000).toLocaleString('en', { maximumFractionDigits: 2 }) + ' km';
-const rupiah = (x) => 'Rp' + Math.round(x).toLocaleString('id');
+const km = (m) => window.fonetI18n.num(m / 1000) + ' km';
+const rupiah = (x) => 'Rp' + window.fonetI18n.num(Math.round(x), 0);
 
 function can(role) {
   return fonet.me && ROLES.indexOf(fonet.me.role) >= ROLES.indexOf(role);
@@ -77,7 +77,7 @@ async function login(token) {
   }
   sessionStorage.setItem('fonet.token', token);
   $('#login').hidden = true;
-  $('#who').textContent = `${fonet.me.name} (${fonet.me.role})`;
+  $('#who').textContent = `${fonet.me.name} (${T(`map.role.${fonet.me.role}`)})`;
   return true;
 }
 
@@ -135,7 +135,7 @@ async function loadPlans() {
   const page = await api('/plans?limit=100');
   const sel = $('#plan-select');
   sel.innerHTML = page.items.map((p) => `<option value="${p.id}">${esc(p.name)} (#${p.id})` +
-    '</option>').join('') || '<option value="">no plan yet</option>';
+    '</option>').join('') || `<option value="">${esc(T('map.no_plan'))}</option>`;
   fonet.planId = page.items.length ? page.items[0].id : null;
   sel.value = fonet.planId ?? '';
 }
@@ -160,18 +160,19 @@ function spanStyle(f) {
 }
 
 async function planLayers() {
-  if (!fonet.planId) { $('#plan-figures').textContent = 'No plan stored yet.'; return; }
+  if (!fonet.planId) { $('#plan-figures').textContent = T('map.no_plan_stored'); return; }
   if (!fonet.layers.spans) {
     const [spans, sites, plan] = await Promise.all([
       api(`/plans/${fonet.planId}/spans`), api(`/plans/${fonet.planId}/sites`),
       api(`/plans/${fonet.planId}`)]);
     fonet.layers.spans = L.geoJSON(spans, {
       pane: 'fibre', style: spanStyle,
-      onEachFeature: (f, l) => l.bindPopup(
-        `<b>${esc(f.properties.role)}${f.properties.ring ? ' ring ' + f.properties.ring : ''}` +
-        `</b><br>${km(f.properties.length_m)}, ${f.properties.cores} cores, ` +
-        `${esc(f.properties.install_method)}<br>phase ${f.properties.phase ?? '–'}, ` +
-        `${rupiah(f.properties.cost_idr)}`),
+      onEachFeature: (f, l) => l.bindPopup(T('map.span.popup', {
+        role: `<b>${esc(f.properties.role)}`,
+        ring: (f.properties.ring ? ' ring ' + f.properties.ring : '') + '</b>',
+        length: km(f.properties.length_m), cores: f.properties.cores,
+        method: esc(f.properties.install_method), phase: f.properties.phase ?? '–',
+        cost: rupiah(f.properties.cost_idr) })),
     });
     fonet.layers.planSites = L.geoJSON(sites, {
       pane: 'points',
@@ -186,9 +187,10 @@ async function planLayers() {
       },
       onEachFeature: (f, l) => l.bindPopup(
         `<b>${esc(f.properties.name)}</b><br>${esc(f.properties.code)} — ` +
-        `${esc(f.properties.plan_role)}<br>hub ${esc(f.properties.hub_code || '–')}, path ` +
-        `${f.properties.path_m != null ? km(f.properties.path_m) : '–'}, loss 1310 nm ` +
-        `${f.properties.loss_1310_db ?? '–'} dB`),
+        `${esc(f.properties.plan_role)}<br>` + T('map.site.popup', {
+          hub: esc(f.properties.hub_code || '–'),
+          path: f.properties.path_m != null ? km(f.properties.path_m) : '–',
+          loss: f.properties.loss_1310_db ?? '–' })),
     });
     showPlanFigures(plan);
   }
@@ -197,22 +199,24 @@ async function planLayers() {
 function showPlanFigures(plan) {
   const s = plan.summary || {};
   const rows = [
-    ['Plan', `${plan.name} (#${plan.id})`], ['Core POP', s.pop ? s.pop.code : '–'],
-    ['Villages reached', `${s.villages_connected} / ${s.villages_total}`],
-    ['Offices reached', `${s.offices_connected} / ${s.offices_total}`],
-    ['Rings', (s.rings || []).length],
-    ['Two-edge-connected', s.backbone_two_edge_connected ? 'yes' : 'no'],
-    ['Route', km((s.route_km || 0) * 1000)], ['Cable', km((s.cable_km || 0) * 1000)],
-    ['Cost', rupiah(s.cost_idr || 0)], ['Max loss', `${s.max_loss_db} dB`]];
+    [T('map.fig.plan'), `${plan.name} (#${plan.id})`], [T('map.fig.pop'), s.pop ? s.pop.code : '–'],
+    [T('map.fig.villages'), `${s.villages_connected} / ${s.villages_total}`],
+    [T('map.fig.offices'), `${s.offices_connected} / ${s.offices_total}`],
+    [T('map.fig.rings'), (s.rings || []).length],
+    [T('map.fig.two_edge'), T(s.backbone_two_edge_connected ? 'map.yes' : 'map.no')],
+    [T('map.fig.route'), km((s.route_km || 0) * 1000)],
+    [T('map.fig.cable'), km((s.cable_km || 0) * 1000)],
+    [T('map.fig.cost'), rupiah(s.cost_idr || 0)],
+    [T('map.fig.max_loss'), `${window.fonetI18n.num(s.max_loss_db ?? 0)} dB`]];
   $('#plan-figures').innerHTML = rows.map(([k, v]) => `<span>${esc(k)}</span><b>${esc(v)}</b>`)
     .join('');
   const rings = (s.rings || []).map((r, i) =>
     `<span><i style="background:${RING_COLORS[(r.ring ?? i) % RING_COLORS.length]}"></i>` +
-    `ring ${esc(r.ring ?? i)}</span>`).join('');
+    `${esc(T('map.legend.ring', { n: r.ring ?? i }))}</span>`).join('');
   $('#plan-legend').innerHTML = rings +
-    `<span><i style="background:${ACCESS_COLOR}"></i>access</span>` +
-    '<span><i style="background:#f768a1"></i>hub</span>' +
-    '<span><i style="background:#f0b429"></i>core POP</span>';
+    `<span><i style="background:${ACCESS_COLOR}"></i>${esc(T('map.legend.access'))}</span>` +
+    `<span><i style="background:#f768a1"></i>${esc(T('map.legend.hub'))}</span>` +
+    `<span><i style="background:#f0b429"></i>${esc(T('map.legend.core_pop'))}</span>`;
 }
 
 /* -- least-cost route: click two points ------------------------------------------------ */
@@ -223,7 +227,7 @@ $('#route-start').addEventListener('click', () => {
   routeTool.points = [];
   dropLayer('route');
   fonet.layers.route = L.featureGroup().addTo(fonet.map);
-  $('#route-result').textContent = 'Click the first point.';
+  $('#route-result').textContent = T('map.route.first');
   fonet.map.getContainer().style.cursor = 'crosshair';
 });
 
@@ -234,12 +238,12 @@ async function routeClick(ev) {
   L.circleMarker(ev.latlng, { pane: 'points', radius: 6, color: '#000', fillColor: '#fff',
     fillOpacity: 1 }).addTo(fonet.layers.route);
   if (routeTool.points.length < 2) {
-    $('#route-result').textContent = 'Click the second point.';
+    $('#route-result').textContent = T('map.route.second');
     return;
   }
   routeTool.active = false;
   fonet.map.getContainer().style.cursor = '';
-  $('#route-result').textContent = 'Routing…';
+  $('#route-result').textContent = T('map.route.routing');
   try {
     const r = await api('/routes', { method: 'POST',
       body: { from: routeTool.points[0], to: routeTool.points[1] } });
@@ -248,13 +252,13 @@ async function routeClick(ev) {
       .addTo(fonet.layers.route);
     const best = r.least_cost;
     $('#route-result').innerHTML = `<div class="figures" id="route-figures">` +
-      `<span>Length</span><b id="route-length">${km(best.length_m)}</b>` +
-      `<span>Cost</span><b id="route-cost">${rupiah(best.cost_idr)}</b>` +
-      `<span>Route edges</span><b>${best.edge_ids.length}</b></div>` +
-      `<p class="hint">Ends snapped ${r.from.snap_m ?? 0} m and ${r.to.snap_m ?? 0} m to the ` +
-      'route graph.</p>';
+      `<span>${esc(T('map.route.length'))}</span><b id="route-length">${km(best.length_m)}</b>` +
+      `<span>${esc(T('map.route.cost'))}</span><b id="route-cost">${rupiah(best.cost_idr)}</b>` +
+      `<span>${esc(T('map.route.edges'))}</span><b>${best.edge_ids.length}</b></div>` +
+      `<p class="hint">${esc(T('map.route.snapped', { a: r.from.snap_m ?? 0,
+                                                      b: r.to.snap_m ?? 0 }))}</p>`;
   } catch (e) {
-    $('#route-result').textContent = `No route: ${e.message}`;
+    $('#route-result').textContent = T('map.route.none', { msg: e.message });
   }
 }
 
@@ -270,19 +274,19 @@ async function coverageLayers() {
                        fillColor: COVER_COLORS[f.properties.status] || '#ccc' }),
       onEachFeature: (f, l) => l.bindPopup(
         `<b>${esc(f.properties.name)}</b> (${esc(f.properties.code)})<br>` +
-        `${esc(COVER_LABELS[f.properties.status] || f.properties.status)}; hub ${esc(f.properties.hub_code || '–')}`),
+        `${esc(coverLabel(f.properties.status))}; hub ${esc(f.properties.hub_code || '–')}`),
     });
-    const cols = [['name', 'Kecamatan'], ['villages', 'Villages'],
-                  ['villages_built', 'Built'], ['villages_planned', 'Planned'],
-                  ['villages_not_covered', 'Not cov.'], ['coverage_pct', '%']];
-    $('#coverage-table thead').innerHTML = '<tr>' + cols.map(([, t]) => `<th>${t}</th>`)
+    const cols = [['name', T('map.cov.kecamatan')], ['villages', T('map.cov.villages')],
+                  ['villages_built', T('map.cov.built')], ['villages_planned', T('map.cov.planned')],
+                  ['villages_not_covered', T('map.cov.not_covered')], ['coverage_pct', '%']];
+    $('#coverage-table thead').innerHTML = '<tr>' + cols.map(([, t]) => `<th>${esc(t)}</th>`)
       .join('') + '</tr>';
     $('#coverage-table tbody').innerHTML = [...table.kecamatan, table.total].map((r) =>
-      '<tr>' + cols.map(([k]) => `<td>${esc(r[k] ?? 'Total')}</td>`).join('') + '</tr>')
+      '<tr>' + cols.map(([k]) => `<td>${esc(typeof r[k] === 'number' ? window.fonetI18n.num(r[k]) : r[k] ?? T('map.cov.total'))}</td>`).join('') + '</tr>')
       .join('');
   }
   $('#coverage-legend').innerHTML = Object.entries(COVER_COLORS).map(([k, c]) =>
-    `<span><i style="background:${c}"></i>${esc(COVER_LABELS[k])}</span>`).join('');
+    `<span><i style="background:${c}"></i>${esc(coverLabel(k))}</span>`).join('');
   const box = $('#export-buttons');
   $('#export-box').hidden = !fonet.config.features.exports;
   box.innerHTML = ['gpkg', 'geojson', 'kml', 'csv', 'png', 'pdf'].map((f) =>
@@ -292,12 +296,13 @@ async function coverageLayers() {
 $('#export-buttons').addEventListener('click', async (ev) => {
   const fmt = ev.target.dataset.format;
   if (!fmt || !fonet.planId) return;
-  message(`Exporting ${fmt}: queued…`);
+  message(T('map.export.progress', { fmt, state: 'queued', pct: 0 }));
   try {
     // an export is a job: follow it, then download its result
     let job = await api(`/plans/${fonet.planId}/exports/${fmt}`, { method: 'POST' });
     while (job.state === 'queued' || job.state === 'running') {
-      message(`Exporting ${fmt}: ${job.state} ${Math.round(job.progress * 100)} %`);
+      message(T('map.export.progress',
+        { fmt, state: job.state, pct: Math.round(job.progress * 100) }));
       await new Promise((r) => setTimeout(r, 1000));
       job = await api(job.links.self.replace(API, ''));
     }
@@ -310,7 +315,7 @@ $('#export-buttons').addEventListener('click', async (ev) => {
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10000);
     message('');
-  } catch (e) { message(`Export failed: ${e.message}`); }
+  } catch (e) { message(T('map.export.failed', { msg: e.message })); }
 });
 
 /* -- views ------------------------------------------------------------------------------- */
@@ -343,8 +348,15 @@ async function showView(view) {
   } catch (e) { message(e.message); }
 }
 
+fonet.showView = showView;
 document.querySelectorAll('#views button').forEach((b) =>
   b.addEventListener('click', () => showView(b.dataset.view)));
+
+/* On a phone the panel folds under the map; the header's button opens and closes it. */
+$('#panel-toggle').addEventListener('click', () => {
+  document.body.classList.toggle('panel-open');
+  setTimeout(() => fonet.map && fonet.map.invalidateSize(), 0);
+});
 
 async function start() {
   if (fonet.started) return;
@@ -356,12 +368,19 @@ async function start() {
     await loadBase();
     await loadPlans();
     window.fonetLive.connect();
-    await showView(new URLSearchParams(location.search).get('view') || 'plan');
+    const shared = window.fonetShare ? window.fonetShare.parse() : null;
+    await showView(shared ? shared.view
+      : new URLSearchParams(location.search).get('view') || 'plan');
+    if (shared) await window.fonetShare.open(shared);
+    if (window.fonetI18n.fallback) {
+      message(T('map.lang_fallback', { code: window.fonetI18n.fallback }));
+    }
     document.body.dataset.ready = 'true';
   } catch (e) { message(e.message); }
 }
 
 (async () => {
+  await window.fonetI18n.ready;
   if (fonet.token && await login(fonet.token)) start();
   else showLogin();
 })();

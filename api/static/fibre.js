@@ -37,8 +37,8 @@
           if (el) el.setAttribute('data-cable', f.properties.code);
         });
         layer.on('click', (ev) => { L.DomEvent.stopPropagation(ev); showCable(layer); });
-        layer.bindTooltip(() => `${esc(f.properties.code)}: ${f.properties.cores} cores, ` +
-          `${f.properties.fibres_in_use} in use`, { sticky: true });
+        layer.bindTooltip(() => esc(T('map.fibre.cable_tip', { code: f.properties.code,
+          cores: f.properties.cores, used: f.properties.fibres_in_use })), { sticky: true });
       },
     });
     fonet.layers.closures = L.geoJSON(closures, {
@@ -48,11 +48,11 @@
         fillColor: f.properties.kind === 'branch' ? '#fec44f' : '#fff', fillOpacity: 1,
         weight: 1 }),
       onEachFeature: (f, l) => l.bindPopup(`<b>${esc(f.properties.code)}</b><br>` +
-        `${esc(f.properties.kind)}, ${f.properties.splices} splices in ` +
-        `${f.properties.trays} tray(s)`),
+        esc(T('map.fibre.closure_popup', { kind: f.properties.kind,
+          splices: f.properties.splices, trays: f.properties.trays }))),
     });
-    $('#fibre-counts').textContent = `${cables.features.length} cables, ` +
-      `${closures.features.length} closures`;
+    $('#fibre-counts').textContent = T('map.fibre.counts',
+      { cables: cables.features.length, closures: closures.features.length });
     fibre.loaded = true;
   }
 
@@ -64,7 +64,7 @@
     layer.setStyle(cableStyle(layer.feature.properties, true));
     const code = layer.feature.properties.code;
     const box = $('#fibre-cable');
-    box.innerHTML = `<p>Loading ${esc(code)} …</p>`;
+    box.innerHTML = `<p>${esc(T('map.fibre.loading', { code }))}</p>`;
     try {
       const c = await fonet.api(`/cables/${encodeURIComponent(code)}`);
       const rows = c.schematic.tubes.flatMap((t) => t.fibres.map((f) =>
@@ -74,12 +74,13 @@
           ? `<a href="#" class="trace-link" data-link="${esc(f.circuit)}">` +
             `${esc(f.circuit)}</a>` : ''}</td></tr>`));
       box.innerHTML = `<h3 id="cable-title">${esc(c.code)}</h3>` +
-        `<p>${c.cores} cores (${esc(c.tube_layout)}), ${esc(c.cable_type)}, ` +
-        `${(c.length_m / 1000).toFixed(2)} km, ${esc(c.status)}; ${c.fibres_in_use} in use, ` +
-        `${c.fibres_spare} spare.<br>A: ${esc(c.schematic.a_end)} — Z: ` +
+        `<p>${esc(T('map.fibre.cable', { cores: c.cores, layout: c.tube_layout,
+          type: c.cable_type, km: window.fonetI18n.num(c.length_m / 1000, 2), status: c.status,
+          used: c.fibres_in_use, spare: c.fibres_spare }))}<br>A: ${esc(c.schematic.a_end)} — Z: ` +
         `${esc(c.schematic.z_end)}</p>` +
-        '<table id="fibre-table"><thead><tr><th>#</th><th>colour</th><th>state</th>' +
-        `<th>circuit</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+        `<table id="fibre-table"><thead><tr><th>#</th><th>${esc(T('map.fibre.colour'))}</th>` +
+        `<th>${esc(T('map.fibre.state'))}</th><th>${esc(T('map.fibre.circuit'))}</th></tr>` +
+        `</thead><tbody>${rows.join('')}</tbody></table>`;
       box.querySelectorAll('.trace-link').forEach((a) => a.addEventListener('click', (ev) => {
         ev.preventDefault(); showTrace(a.dataset.link);
       }));
@@ -96,15 +97,18 @@
       pointToLayer: (f, ll) => L.circleMarker(ll, { pane: 'live', renderer: fonet.svg,
         radius: 6, color: '#e31a1c', fillColor: '#fff', fillOpacity: 1, weight: 3,
         className: 'trace-splice' }),
-      onEachFeature: (f, l) => l.bindTooltip(f.properties.kind === 'fibre'
-        ? `${esc(f.properties.cable)} fibre ${f.properties.fibre} ` +
-          `(${esc(f.properties.tube_colour)}/${esc(f.properties.colour)})`
-        : `splice in ${esc(f.properties.closure)}, tray ${f.properties.tray}`),
+      onEachFeature: (f, l) => l.bindTooltip(esc(f.properties.kind === 'fibre'
+        ? T('map.fibre.fibre_tip', { cable: f.properties.cable, fibre: f.properties.fibre,
+          colours: `${f.properties.tube_colour}/${f.properties.colour}` })
+        : T('map.fibre.splice_tip', { closure: f.properties.closure,
+          tray: f.properties.tray }))),
     }).addTo(fonet.map);
     const t = fc.trace;
-    $('#fibre-trace').innerHTML = `<h3>Trace ${esc(t.link)}</h3><p id="trace-summary">` +
-      `${(t.length_m / 1000).toFixed(2)} km, ${t.splices} splices, loss ${t.loss_db} dB ` +
-      `(budget ${t.budget_db} dB, ${esc(t.transceiver)})</p>`;
+    $('#fibre-trace').innerHTML = `<h3>${esc(T('map.fibre.trace', { link: t.link }))}</h3>` +
+      `<p id="trace-summary">${esc(T('map.fibre.trace_summary', {
+        km: window.fonetI18n.num(t.length_m / 1000, 2), splices: t.splices,
+        loss: window.fonetI18n.num(t.loss_db), budget: window.fonetI18n.num(t.budget_db),
+        transceiver: t.transceiver }))}</p>`;
     if (fonet.layers.trace.getBounds().isValid()) {
       fonet.map.fitBounds(fonet.layers.trace.getBounds(), { padding: [30, 30], animate: false });
     }

@@ -54,12 +54,12 @@
     const ifaceId = p.a_interface_id || p.z_interface_id;
     box.hidden = false;
     if (!ifaceId) {
-      box.innerHTML = `<h3>History of ${esc(p.name)}</h3><p class="hint">No interface is ` +
-        'attached to this link: nothing is polled, no history.</p>';
+      box.innerHTML = `<h3>${esc(T('map.hist.title', { name: p.name }))}</h3>` +
+        `<p class="hint">${esc(T('map.hist.no_iface'))}</p>`;
       box.dataset.link = p.name;
       return;
     }
-    box.innerHTML = `<h3>History of ${esc(p.name)}</h3>` +
+    box.innerHTML = `<h3>${esc(T('map.hist.title', { name: p.name }))}</h3>` +
       `<p class="hint">${esc(p.a_interface || p.z_interface || '')}</p>` +
       RANGES.map(([k]) => `<div class="history-range" data-range="${k}">` +
         `<div class="chart traffic" id="chart-traffic-${k}"></div>` +
@@ -72,17 +72,17 @@
           series(ifaceId, 'rx_dbm', seconds)]);
         if (history.link !== p.name) return; // another link was clicked meanwhile
         history.data[k] = { in_bps: inb, out_bps: outb, rx_dbm: rx };
-        chart($(`#chart-traffic-${k}`), `Traffic, last ${k}`, inb.t,
-          [{ label: 'in', color: '#2c7fb8', values: inb.value },
-           { label: 'out', color: '#f03b20', values: outb.value }], bps);
-        chart($(`#chart-rx-${k}`), `Rx power, last ${k}`, rx.t,
+        chart($(`#chart-traffic-${k}`), T('map.hist.traffic', { range: k }), inb.t,
+          [{ label: T('map.hist.in'), color: '#2c7fb8', values: inb.value },
+           { label: T('map.hist.out'), color: '#f03b20', values: outb.value }], bps);
+        chart($(`#chart-rx-${k}`), T('map.hist.rx', { range: k }), rx.t,
           [{ label: 'Rx avg', color: '#1a9641', values: rx.value },
            { label: 'Rx min', color: '#d7191c', values: rx.peak }],
           (v) => (v == null ? '–' : `${v.toFixed(1)} dBm`));
       }
       box.dataset.ready = 'true';
     } catch (e) {
-      box.insertAdjacentHTML('beforeend', `<p class="hint">No history: ${esc(e.message)}</p>`);
+      box.insertAdjacentHTML('beforeend', `<p class="hint">${esc(T('map.hist.none', { msg: e.message }))}</p>`);
     }
   };
 

@@ -37,7 +37,7 @@
         live.byId.set(f.properties.id, layer);
         layer.on('add', () => setPathState(layer, f.properties.state));
         layer.on('click', (ev) => { L.DomEvent.stopPropagation(ev); select(layer); });
-        layer.bindTooltip(() => `${esc(f.properties.name)}: ${esc(f.properties.state)}`,
+        layer.bindTooltip(() => `${esc(f.properties.name)}: ${esc(T(`map.state.${f.properties.state}`))}`,
           { sticky: true });
       },
     });
@@ -50,15 +50,15 @@
     const counts = { up: 0, degraded: 0, down: 0, unknown: 0 };
     rows.forEach((p) => { counts[p.state] = (counts[p.state] || 0) + 1; });
     $('#noc-counts').innerHTML = Object.entries(counts).map(([k, n]) =>
-      `<span>${k}</span><b id="count-${k}">${n}</b>`).join('');
+      `<span>${esc(T(`map.state.${k}`))}</span><b id="count-${k}">${n}</b>`).join('');
     $('#noc-legend').innerHTML = window.fonetNoc.legend(STATE_COLORS);
     rows.sort((a, b) => ['down', 'degraded', 'unknown', 'up'].indexOf(a.state)
       - ['down', 'degraded', 'unknown', 'up'].indexOf(b.state) || a.name.localeCompare(b.name));
     $('#link-list').innerHTML = rows.map((p) =>
       `<li data-link="${esc(p.name)}" data-state="${p.state}"><span class="state ` +
-      `state-${p.state}">${p.state}</span>${esc(p.name)}<br><small>` +
+      `state-${p.state}">${esc(T(`map.state.${p.state}`))}</span>${esc(p.name)}<br><small>` +
       `${esc((p.reasons || []).join('; '))}</small></li>`).join('') ||
-      '<li>No monitored link: attach interfaces to links (fonet links attach).</li>';
+      `<li>${esc(T('map.links.none'))}</li>`;
   }
 
   function applyChange(ch) {
@@ -77,18 +77,21 @@
     const page = await fonet.api('/alarms?open=true&limit=200');
     $('#alarm-list').innerHTML = page.items.map((a) =>
       `<li data-alarm="${a.id}"><span class="sev-${esc(a.severity)}">${esc(a.severity)}</span> ` +
-      `${esc(a.message)}${window.fonetNoc.alarmPlace(a)}<br><small>${esc(a.raised_at)}` +
-      `${a.children_count ? `, ${a.children_count} grouped` : ''}` +
-      `${a.acknowledged_by ? `, ack by ${esc(a.acknowledged_by)}` : ''}</small> ` +
+      `<span class="msg">${esc(a.message)}</span>${window.fonetNoc.alarmPlace(a)}<br><small>` +
+      `${esc(window.fonetI18n.date(a.raised_at))}` +
+      `${a.children_count ? ', ' + esc(T('map.alarm.grouped', { n: a.children_count })) : ''}` +
+      `${a.acknowledged_by ? ', ' + esc(T('map.alarm.ack_by', { who: a.acknowledged_by })) : ''}` +
+      '</small> ' +
       (a.acknowledged_at || !fonet.can('engineer') ? '' :
-        `<button type="button" data-ack="${a.id}">Acknowledge</button>`) + '</li>').join('') ||
-      '<li>No open alarm.</li>';
+        `<button type="button" data-ack="${a.id}">${esc(T('map.alarm.ack'))}</button>`) +
+      '</li>').join('') ||
+      `<li>${esc(T('map.alarm.none'))}</li>`;
   }
 
   $('#alarm-list').addEventListener('click', async (ev) => {
     const id = ev.target.dataset.ack;
     if (!id) return;
-    const comment = prompt('Why is this alarm acknowledged?', 'looking into it');
+    const comment = prompt(T('map.alarm.ack_prompt'), T('map.alarm.ack_default'));
     if (!comment) return;
     try {
       await fonet.api(`/alarms/${id}/ack`, { method: 'POST', body: { comment } });
@@ -102,18 +105,19 @@
     if (window.fonetField) window.fonetField.selectLink(p.name);
     if (window.fonetHistory) window.fonetHistory.show(p);
     if (!fonet.config.features.impact) { layer.openTooltip(); return; }
-    $('#impact-result').innerHTML = `<b>${esc(p.name)}</b> (${esc(p.state)}) ` +
-      '<button type="button" id="impact-go">What if it fails?</button>';
+    $('#impact-result').innerHTML = `<b>${esc(p.name)}</b> (${esc(T(`map.state.${p.state}`))}) ` +
+      `<button type="button" id="impact-go">${esc(T('map.impact.ask'))}</button>`;
     $('#impact-go').addEventListener('click', async () => {
-      $('#impact-result').insertAdjacentHTML('beforeend', '<p>Working…</p>');
+      $('#impact-result').insertAdjacentHTML('beforeend', `<p>${esc(T('map.impact.working'))}</p>`);
       try {
         const r = await fonet.api('/impact/what-if', { method: 'POST',
           body: { plan_id: p.plan_id, links: [p.name] } });
         const cut = r.cut_off || {};
         const nr = r.without_redundancy || {};
-        $('#impact-result').innerHTML = `<b>${esc(p.name)}</b> fails:<div class="figures">` +
-          `<span>Sites cut off</span><b id="impact-cut">${cut.count ?? 0}</b>` +
-          `<span>Left without redundancy</span><b>${nr.count ?? 0}</b></div>` +
+        $('#impact-result').innerHTML = `<b>${esc(p.name)}</b> ${esc(T('map.impact.fails'))}` +
+          `<div class="figures"><span>${esc(T('map.impact.cut_off'))}</span>` +
+          `<b id="impact-cut">${cut.count ?? 0}</b>` +
+          `<span>${esc(T('map.impact.no_redundancy'))}</span><b>${nr.count ?? 0}</b></div>` +
           '<ul class="list">' + (cut.sites || []).slice(0, 50).map((s) =>
             `<li>${esc(s.code)} ${esc(s.name)}</li>`).join('') + '</ul>';
       } catch (e) { $('#impact-result').textContent = e.message; }
@@ -125,11 +129,13 @@
     const r = await fonet.api(`/noc/cut?plan_id=${fonet.planId}`);
     if (fonet.layers.cut) fonet.map.removeLayer(fonet.layers.cut);
     delete fonet.layers.cut;
-    if (!r.down_links.length) { $('#cut-result').textContent = 'No link down.'; return; }
+    live.cut = r;
+    if (!r.down_links.length) { $('#cut-result').textContent = T('map.cut.none'); return; }
     const best = (r.hypotheses[0] || {}).places || [];
-    $('#cut-result').innerHTML = `${r.down_links.length} links down; most likely: ` +
-      (best.map((c) => `${esc(c.kind)} of ${c.spans.length} spans, ${(c.length_m / 1000)
-        .toFixed(2)} km`).join('; ') || 'no single place explains them') + '.';
+    $('#cut-result').innerHTML = esc(T('map.cut.summary', { n: r.down_links.length,
+      places: best.map((c) => T('map.cut.place', { kind: c.kind, spans: c.spans.length,
+        km: window.fonetI18n.num(c.length_m / 1000, 2) })).join('; ') ||
+        T('map.cut.unexplained') }));
     if (r.geojson) {
       // under the links (its own lower pane), so that the down links on it still show
       fonet.layers.cut = L.geoJSON(r.geojson, { pane: 'cut',

@@ -25,7 +25,7 @@
     const marker = L.circleMarker(at, { radius: 7, pane: 'points', renderer: fonet.svg,
       color: '#fff', weight: 2,
       fillColor: '#6a3d9a', fillOpacity: 1, className: 'otdr-point' })
-      .bindTooltip(`OTDR: span ${r.span.span_id}, ±${r.uncertainty_m} m`);
+      .bindTooltip(T('map.otdr.tooltip', { span: r.span.span_id, m: r.uncertainty_m }));
     fonet.layers.otdr = L.layerGroup([circle, marker]);
     if (fonet.view === 'noc') fonet.layers.otdr.addTo(fonet.map);
     fonet.map.setView(at, Math.max(fonet.map.getZoom(), 15));
@@ -37,15 +37,18 @@
     let section = '';
     if (s) {
       section = s.agrees
-        ? `<p class="agree">Inside the SNMP section (${s.spans.length} spans).</p>`
+        ? `<p class="agree">${esc(T('map.otdr.agrees', { n: s.spans.length }))}</p>`
         : `<p class="disagree">${esc(s.message)}</p>`;
     }
     return `<div class="figures" id="otdr-figures">` +
-      `<span>Span</span><b id="otdr-span">${r.span.span_id}</b>` +
-      `<span>Route distance</span><b>${r.route_distance_m} m</b>` +
-      `<span>Uncertainty</span><b id="otdr-uncertainty">±${r.uncertainty_m} m</b>` +
-      `<span>Point</span><b>${r.point.lon.toFixed(6)}, ${r.point.lat.toFixed(6)}</b>` +
-      `<span>Nearest ${esc(near.kind)}</span><b>${near.route_distance_m} m ` +
+      `<span>${esc(T('map.otdr.span'))}</span><b id="otdr-span">${r.span.span_id}</b>` +
+      `<span>${esc(T('map.otdr.route_distance'))}</span><b>${r.route_distance_m} m</b>` +
+      `<span>${esc(T('map.otdr.uncertainty'))}</span>` +
+      `<b id="otdr-uncertainty">±${r.uncertainty_m} m</b>` +
+      `<span>${esc(T('map.otdr.point'))}</span>` +
+      `<b>${r.point.lon.toFixed(6)}, ${r.point.lat.toFixed(6)}</b>` +
+      `<span>${esc(T('map.otdr.nearest', { kind: near.kind }))}</span>` +
+      `<b>${near.route_distance_m} m ` +
       `${esc(near.direction)}</b></div>${section}`;
   }
 
@@ -57,7 +60,7 @@
     const distance = $('#otdr-distance').value;
     const q = new URLSearchParams({ link, from });
     if (!file && distance !== '') q.set('distance_m', distance);
-    $('#otdr-result').textContent = 'Locating…';
+    $('#otdr-result').textContent = T('map.otdr.locating');
     try {
       const res = await fetch(`/api/v1/otdr/locate?${q}`, {
         method: 'POST',
@@ -69,6 +72,7 @@
       if (!res.ok) throw new Error(r.detail || res.statusText);
       $('#otdr-result').innerHTML = describe(r);
       drawOtdr(r);
+      if (window.fonetShare) window.fonetShare.offer('otdr', r.point.lon, r.point.lat);
     } catch (e) { $('#otdr-result').textContent = e.message; }
   });
 
@@ -86,10 +90,11 @@
         (fonet.planId ? `&plan_id=${fonet.planId}` : ''));
       $('#worst-list').innerHTML = r.worst.map((w) =>
         `<li data-site="${esc(w.code)}"><b>${w.availability_pct.toFixed(3)} %</b> ` +
-        `${esc(w.code)} ${esc(w.name)}<br><small>${esc(w.kecamatan || '')}; down ` +
-        `${(w.down_s / 3600).toFixed(2)} h: ${Object.entries(w.downtime_by_cause)
-          .map(([c, s]) => `${esc(c)} ${(s / 3600).toFixed(2)} h`).join(', ')}</small></li>`)
-        .join('') || '<li>No downtime recorded this month.</li>';
+        `${esc(w.code)} ${esc(w.name)}<br><small>${esc(w.kecamatan || '')}; ` +
+        `${esc(T('map.worst.down', { h: window.fonetI18n.num(w.down_s / 3600, 2) }))}: ` +
+        `${Object.entries(w.downtime_by_cause).map(([c, s]) =>
+          `${esc(c)} ${window.fonetI18n.num(s / 3600, 2)}`).join(', ')}</small></li>`)
+        .join('') || `<li>${esc(T('map.worst.none'))}</li>`;
     } catch (e) { $('#worst-list').innerHTML = `<li>${esc(e.message)}</li>`; }
   }
   $('#worst-month').addEventListener('change', renderWorst);

@@ -8,13 +8,12 @@
   const esc = (s) => String(s ?? '').replace(/[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
   const CUT_COLOR = '#ff00ff';
-  // site kinds of the plan: symbol (CSS shape class), label
+  // site kinds of the plan: symbol (CSS shape class); the label is the catalogue's map.site.<kind>
   const SITE_KINDS = {
-    core_pop: ['pop', 'core POP'], hub: ['hub', 'hub'],
-    kecamatan_office: ['kec', 'kecamatan office'], village_office: ['village', 'village office'],
-    opd: ['opd', 'government office (OPD)'], school: ['school', 'school'],
-    other: ['other', 'other site'],
+    core_pop: ['pop'], hub: ['hub'], kecamatan_office: ['kec'], village_office: ['village'],
+    opd: ['opd'], school: ['school'], other: ['other'],
   };
+  const kindLabel = (kind) => T(`map.site.${kind}`);
   const noc = {};
   window.fonetNoc = noc;
 
@@ -57,7 +56,7 @@
       pointToLayer: (f, ll) => L.marker(ll, { pane: 'points', icon: siteIcon(siteKind(f.properties)),
                                              keyboard: false, riseOnHover: true }),
       onEachFeature: (f, l) => l.bindTooltip(`${esc(f.properties.name)} (${esc(f.properties.code)}),` +
-        ` ${esc(SITE_KINDS[siteKind(f.properties)][1])}`),
+        ` ${esc(kindLabel(siteKind(f.properties)))}`),
     });
     return fonet.layers.nocSites;
   };
@@ -65,14 +64,18 @@
   /* A legend entry for every symbol of the NOC view. */
   noc.legend = (colors) => {
     const states = Object.entries(colors).map(([k, c]) =>
-      `<span data-legend="state-${k}"><i style="background:${c}"></i>${esc(k)}</span>`).join('');
-    const lines = '<span data-legend="backbone"><i class="line-backbone"></i>backbone</span>' +
-      '<span data-legend="access"><i class="line-access"></i>access</span>' +
-      '<span data-legend="unmonitored"><i class="line-unmonitored"></i>not monitored</span>' +
-      `<span data-legend="cut"><i style="background:${CUT_COLOR};opacity:0.4"></i>located cut</span>`;
-    const sites = Object.entries(SITE_KINDS).map(([k, [shape, label]]) =>
+      `<span data-legend="state-${k}"><i style="background:${c}"></i>` +
+      `${esc(T(`map.state.${k}`))}</span>`).join('');
+    const lines = '<span data-legend="backbone"><i class="line-backbone"></i>' +
+      `${esc(T('map.legend.backbone'))}</span>` +
+      `<span data-legend="access"><i class="line-access"></i>${esc(T('map.legend.access'))}` +
+      '</span><span data-legend="unmonitored"><i class="line-unmonitored"></i>' +
+      `${esc(T('map.legend.unmonitored'))}</span>` +
+      `<span data-legend="cut"><i style="background:${CUT_COLOR};opacity:0.4"></i>` +
+      `${esc(T('map.legend.cut'))}</span>`;
+    const sites = Object.entries(SITE_KINDS).map(([k, [shape]]) =>
       `<span data-legend="site-${k}"><b class="site-marker site-${shape}"><span></span></b>` +
-      `${esc(label)}</span>`).join('');
+      `${esc(kindLabel(k))}</span>`).join('');
     return `<div>${states}</div><div>${lines}</div><div>${sites}</div>` +
       (noc.extraLegend ? noc.extraLegend() : '');
   };
@@ -86,7 +89,8 @@
     return `<br><small class="place">${esc(where)}${p.site ? ` — ${esc(p.site)}` : ''}` +
       '</small> ' +
       (p.lon != null ? `<button type="button" class="zoom" data-lon="${p.lon}" ` +
-        `data-lat="${p.lat}" title="Zoom the map here">zoom</button>` : '');
+        `data-lat="${p.lat}" title="${esc(T('map.zoom_title'))}">${esc(T('map.zoom'))}</button>`
+        : '');
   };
 
   noc.zoomTo = (lon, lat) => {

@@ -24,7 +24,7 @@ def find_by_key(session: Session, model: type[T], key: InstrumentedAttribute[Any
         Neither exists; the message names ``what`` and ``ref``.
     """
     obj = session.scalar(select(model).where(key == str(ref)))
-    if obj is None and str(ref).isdigit():
+    if obj is None and str(ref).isascii() and str(ref).isdigit():  # not "²"
         obj = session.get(model, int(ref))
     if obj is None:
         raise NotFoundError(f"no {what} {ref!r}")

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fonet.devices import add_device, attach_link
+from fonet.i18n import t
 from fonet.noc.alarms import raise_alarm
 from fonet.store import make_engine, transaction
 from fonet.store.models import Interface, Link, LinkSpan, Span
@@ -137,8 +138,9 @@ def test_clicking_a_link_shows_its_traffic_and_rx_charts(server, store, scene, b
     assert canvases == 4  # traffic and Rx power, over 24 h and over 7 days
     titles = browser.execute_script(
         "return [...document.querySelectorAll('#history .u-title')].map((e) => e.textContent)")
-    assert titles == ["Traffic, last 24h", "Rx power, last 24h", "Traffic, last 7d",
-                      "Rx power, last 7d"]
+    # in the page's language, Bahasa Indonesia by default (fonet.i18n's catalogue)
+    assert titles == [t(f"map.hist.{k}", "id", range=r) for r in ("24h", "7d")
+                      for k in ("traffic", "rx")]
     got = browser.execute_script(
         "const d = fonetHistory.data;"
         "const n = (s) => s.value.filter((v) => v !== null).length;"

@@ -76,7 +76,7 @@ def test_cli_refuses_and_stores_nothing(store: str, what: str, args: list[str],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, (what, proc.stderr)
     message = " ".join(proc.stderr.split())
-    assert message.startswith("error: device bad") or "host" in message, message
+    assert message.startswith("galat: device bad") or "host" in message, message
     for word in words:
         assert word in message, (what, message)
     assert "Traceback" not in proc.stderr

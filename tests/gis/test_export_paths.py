@@ -71,7 +71,7 @@ def one_line_error(result, *needles: str) -> None:  # noqa: ANN001
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
+    assert lines[0].startswith("galat: ")  # the default language is Indonesian
     assert "Traceback" not in result.output
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
