@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 
 import httpx
 import pytest
@@ -18,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.app import ServiceSettings, create_app
 from tests.api import Server, bearer, make_tokens
+from tests.waiting import wait_until as shared_wait_until
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +39,7 @@ def subscribers(base: str) -> int:
 
 
 def wait_until(check, timeout_s: float = 20.0, what: str = "") -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    shared_wait_until(check, timeout_s, what)
 
 
 @pytest.mark.parametrize("last_id", ["L9223372036854775808.A1", "L99999999999999999999999.A",
