@@ -28,7 +28,13 @@ from fonet.store import make_engine, transaction
 from fonet.store.models import Link, LinkSpan, Span
 from fonet.store.observed import LinkState
 from tests.api import Server, bearer, copy_store, make_tokens, planned_store
-from tests.api.test_e2e_browser import browser, login, screenshot, wait_for  # noqa: F401
+from tests.api.test_e2e_browser import (  # noqa: F401
+    browser,
+    login,
+    screenshot,
+    signed_out,
+    wait_for,
+)
 
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 # codes and proper nouns the Indonesian page keeps as they are
@@ -132,8 +138,7 @@ def test_shared_cut_on_a_phone_in_indonesian(phone_server, cut_store, phone, tmp
 
     driver = phone
     token = make_tokens(cut_store)["viewer"]
-    driver.get(phone_server.base + "/map/")
-    driver.execute_script("sessionStorage.clear(); localStorage.clear()")
+    signed_out(driver, phone_server.base, forget_language=True)
     login(driver, phone_server.base, token)
     shot(driver, "peta-rencana-ponsel.png", tmp_path)
     open_at(driver, phone_server.base, "cut")
@@ -192,8 +197,7 @@ def test_language_switch_is_remembered(phone_server, cut_store, phone, tmp_path)
     from selenium.webdriver.support.ui import Select
 
     driver = phone
-    driver.get(phone_server.base + "/map/")
-    driver.execute_script("sessionStorage.clear(); localStorage.clear()")
+    signed_out(driver, phone_server.base, forget_language=True)
     login(driver, phone_server.base, make_tokens(cut_store)["viewer"])
     Select(driver.find_element(By.ID, "lang")).select_by_value("en")
     wait_for(driver, "localStorage.getItem('fonet.lang') === 'en' && "
@@ -218,8 +222,7 @@ def test_shared_link_to_what_is_gone(phone_server, cut_store, phone, tmp_path):
     from selenium.webdriver.common.by import By
 
     driver = phone
-    driver.get(phone_server.base + "/map/")
-    driver.execute_script("sessionStorage.clear(); localStorage.clear()")
+    signed_out(driver, phone_server.base, forget_language=True)
     login(driver, phone_server.base, make_tokens(cut_store)["viewer"])
     ind = catalogue("id")
     open_at(driver, phone_server.base, "site=KO-GONE-1")

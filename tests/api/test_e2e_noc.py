@@ -94,7 +94,6 @@ def noc_view(driver, server, store) -> None:  # noqa: ANN001
     from selenium.webdriver.common.by import By
 
     driver.get(server.base + "/map/")
-    driver.execute_script("sessionStorage.clear()")
     login(driver, server.base, make_tokens(store)["viewer"])
     driver.find_element(By.CSS_SELECTOR, "#views button[data-view=noc]").click()
     wait_for(driver, "document.querySelectorAll('path.link-down').length >= 4", 30,
