@@ -29,9 +29,7 @@ import os
 import random
 import resource
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +42,7 @@ import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.serving import start_server  # noqa: E402
 from fonet.config import Settings  # noqa: E402
 from fonet.store import make_engine, transaction  # noqa: E402
 from fonet.store.models import Link, Plan  # noqa: E402
@@ -88,33 +87,8 @@ def prepare(db_url: str, folder: Path, readers: int = 1, *, upgrade: bool = True
     return url, tokens, counts, plan_id
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def start_server(url: str, log: Path, server_path: str | None = None
-                 ) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, FONET_DB_URL=url, FONET_COLLECTORS="false")
-    if server_path:
-        env["PYTHONPATH"] = server_path
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port),
-                             "--log-level", "warning"], env=env, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT, cwd=server_path)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"fonet serve exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.terminate()
-    sys.exit("fonet serve did not start")
 
 
 def view_paths(plan_id: int) -> list[str]:

@@ -24,7 +24,6 @@ Usage: .venv/bin/python benchmarks/jobs.py [--db-url sqlite:///PATH] [--exports 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -40,14 +39,11 @@ import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.serving import start_server  # noqa: E402
 from fonet.config import Settings  # noqa: E402
 from fonet.store import make_engine, transaction  # noqa: E402
 from fonet.store.models import Plan  # noqa: E402
 
-SERVE = ("from api.cli import app\nfrom api.cli import commands, serve_cmd\n"
-         "if not any((c.name or getattr(c.callback, '__name__', '')) == 'serve'\n"
-         "           for c in app.registered_commands):\n"
-         "    serve_cmd.register(app)\napp()\n")
 TARGET_P99_S = 0.5
 TARGET_MEMORY_MB = 200
 
@@ -76,38 +72,8 @@ def prepare(db_url: str, folder: Path, tokens: int, *, upgrade: bool
     return url, plan_id, viewers, probe
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def start_server(url: str, log: Path, server_path: str | None, env_extra: dict[str, str]
-                 ) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, FONET_DB_URL=url, FONET_COLLECTORS="false", **env_extra)
-    cwd = None
-    if server_path:
-        env["PYTHONPATH"] = server_path
-        cwd = server_path
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, "serve", "--port", str(port),
-                             "--log-level", "warning"], env=env, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT, cwd=cwd)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"fonet serve exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    sys.exit("fonet serve did not start")
 
 
 def tree_rss_mb(pid: int) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
 from sqlalchemy import select, text
 
 from fonet.fibre.design import design
@@ -14,15 +13,14 @@ from fonet.planning.plan import run_plan
 from fonet.planning.profile import load_profile
 from fonet.store import make_engine, reader, transaction
 from fonet.store.models import Link
+from tests.ci import require
 
 PG_URL = os.environ.get("FONET_TEST_PG_URL")
 
 
 def test_design_check_and_trace_on_postgresql(data_dir) -> None:
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must set FONET_TEST_PG_URL (scripts/start-postgres.sh)")
-        pytest.skip("FONET_TEST_PG_URL not set: no PostgreSQL server to test against")
+    require(PG_URL, "FONET_TEST_PG_URL is not set: no PostgreSQL server to test against "
+                    "(scripts/start-postgres.sh prints one)")
     from gis.load import init_store
 
     eng = make_engine(PG_URL)
