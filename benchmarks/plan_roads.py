@@ -135,11 +135,12 @@ def check_trees(eng, result) -> tuple[float, float]:  # noqa: ANN001
     with reader(eng) as s:
         for site in s.scalars(select(m.Site)):
             code_id[site.code] = site.id
+    kec_of_hub = {code_id[code]: kec for kec, code in hub_of.items()}
     terms: dict[str, set[int]] = {}
-    for ps in sites:
-        if ps.role == "access" and ps.connected and ps.kecamatan_code in hub_of:
-            hub = node_of[code_id[hub_of[ps.kecamatan_code]]]
-            terms.setdefault(ps.kecamatan_code, {hub}).add(node_of[ps.site_id])
+    for ps in sites:  # each tree's own terminals: the sites its hub serves (strays included)
+        if ps.role == "access" and ps.connected and ps.hub_site_id in kec_of_hub:
+            kec = kec_of_hub[ps.hub_site_id]
+            terms.setdefault(kec, {node_of[ps.hub_site_id]}).add(node_of[ps.site_id])
     worst = 0.0
     tot_regional = tot_whole = 0.0
     for kec, t in terms.items():
