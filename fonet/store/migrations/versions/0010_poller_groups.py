@@ -33,7 +33,9 @@ def _create_queue_schema() -> None:
     conn.exec_driver_sql(f"SET LOCAL search_path TO {QUEUE_SCHEMA}")
     # The driver's own execute: procrastinate's SQL holds `%` and `:` that must reach the
     # server as they are (no parameters are bound).
-    conn.connection.driver_connection.execute(SchemaManager.get_schema())
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute(SchemaManager.get_schema())
     conn.exec_driver_sql("SET LOCAL search_path TO DEFAULT")
 
 
