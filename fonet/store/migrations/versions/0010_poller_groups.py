@@ -25,7 +25,13 @@ QUEUE_SCHEMA = "fonet_queue"
 
 
 def _create_queue_schema() -> None:
-    from procrastinate.schema import SchemaManager
+    try:
+        from procrastinate.schema import SchemaManager
+    except ImportError as exc:
+        from fonet.errors import StateError
+
+        raise StateError("a PostgreSQL store needs procrastinate for its collectors' queue: "
+                         "pip install 'fonet[postgres]'") from exc
 
     conn = op.get_bind()
     conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {QUEUE_SCHEMA} CASCADE")
