@@ -181,8 +181,13 @@ def evaluate_cycle(session: Session, cycle_start: datetime, *, interval_s: float
 def see_collector(session: Session, name: str, *, host: str, pid: int, groups: Sequence[str],
                   interval_s: float, started_at: datetime, now: datetime | None = None
                   ) -> None:
-    """Record that the collector ``name`` is alive now (its heartbeat)."""
+    """Record that the collector ``name`` is alive now (its heartbeat).
+
+    Collectors silent for more than a day (killed, their host gone) are forgotten.
+    """
     now = now or datetime.now(UTC)
+    session.execute(delete(PollerCollector).where(
+        PollerCollector.seen_at < now - timedelta(days=1)))
     row = session.get(PollerCollector, name)
     if row is None:
         session.add(PollerCollector(name=name, host=host, pid=pid, groups=list(groups),
