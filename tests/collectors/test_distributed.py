@@ -180,17 +180,27 @@ def test_two_collectors_share_devices_and_survive_a_kill(pg_store: str, tmp_path
         states = queue_rows(pg_store, "SELECT status FROM fonet_queue.procrastinate_jobs "
                                       "WHERE id = ANY(:ids)", ids=[i for i, in held_ids])
         assert states and {st for st, in states} == {"failed"}, states
+
+        # a collector for the group nobody served polls its device, and only it
+        logs.append(tmp_path / "c.log")
+        procs.append(start_collector(pg_store, logs[2], "north"))
+        wait_until(lambda: any(n == "north-0" for n, _, _ in ledger(pg_store)), 60,
+                   "collector C to poll the north group", interval_s=0.5, detail=tails)
+        status = json.loads(fonet(pg_store, "collectors", "status", "--json").stdout)
+        assert status["unserved"] == []
     finally:
         for p in procs:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGTERM)
         for p in procs:
             p.wait(timeout=30)
-    assert procs[1].returncode == 0, tails()
+    assert procs[1].returncode == 0 and procs[2].returncode == 0, tails()
     assert "of a dead collector is queued again" in logs[1].read_text(), tails()
 
     rows = ledger(pg_store)
-    assert not [n for n, _, _ in rows if n == "north-0"]
+    c_name = f":{procs[2].pid}"
+    assert {n for n, _, who in rows if who.endswith(c_name)} == {"north-0"}
+    assert all(who.endswith(c_name) for n, _, who in rows if n == "north-0")
     # within two intervals: no device misses two cycles in a row after the kill
     cycles = defaultdict(set)
     for n, c, _ in rows:
