@@ -124,6 +124,8 @@ class Collector:
     """Polls not stored because the device's poll of that cycle was stored already."""
     retried: int = 0
     """Stalled jobs (of dead collectors) this collector put back in the queue."""
+    fenced: bool = False
+    """Whether the others took this collector for dead, so that it stopped."""
 
     def offset_s(self, device: str) -> float:
         """Return the device's fixed start offset inside a cycle."""
@@ -267,8 +269,23 @@ async def _take_over(collector: Collector, app: Any, job: Any) -> None:
             raise
 
 
-async def _keep_alive(collector: Collector, app: Any, stop: asyncio.Event) -> None:
-    """Heartbeat of the collector; put back the stalled jobs of dead ones, every beat."""
+async def _still_registered(app: Any, worker: Any) -> bool:
+    """Whether the queue still counts this collector's worker as alive (not pruned)."""
+    if worker.worker_id is None:  # not registered yet
+        return True
+    row = await app.connector.execute_query_one_async(
+        "SELECT count(*) AS n FROM procrastinate_workers WHERE id = %(id)s", id=worker.worker_id)
+    return bool(row["n"])
+
+
+async def _keep_alive(collector: Collector, app: Any, worker: Any, stop: asyncio.Event
+                      ) -> None:
+    """Heartbeat of the collector; put back the stalled jobs of dead ones, every beat.
+
+    A collector that the others took for dead (its heartbeat came too late: a host so
+    loaded that the event loop stalled) has had its polls handed over: it stops, rather than
+    poll on beside them, and says so.
+    """
     beat = heartbeat_s(collector.interval_s)
     dead_after = collector_alive_s(collector.interval_s)
     host, pid = socket.gethostname(), os.getpid()
@@ -280,6 +297,13 @@ async def _keep_alive(collector: Collector, app: Any, stop: asyncio.Event) -> No
 
     while not stop.is_set():
         try:
+            if not await _still_registered(app, worker):
+                collector.fenced = True
+                log.error("collector %s was taken for dead by the others (no heartbeat for "
+                          "%g s) and its polls were handed over: stopping; start it again",
+                          collector.name, dead_after)
+                worker.stop()
+                return
             await asyncio.to_thread(seen)
             await app.job_manager.prune_stalled_workers(dead_after)
             for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=dead_after):
@@ -301,21 +325,24 @@ async def _keep_alive(collector: Collector, app: Any, stop: asyncio.Event) -> No
 
 async def run_collector(collector: Collector, *, concurrency: int = 32) -> None:
     """Run one collector until SIGINT or SIGTERM: poll the devices of its groups."""
+    from procrastinate.worker import Worker
+
     app = make_app(collector.engine, collector.interval_s)
     beat = heartbeat_s(collector.interval_s)
     stop = asyncio.Event()
     async with app.open_async():
-        keep_alive = asyncio.create_task(_keep_alive(collector, app, stop))
+        worker = Worker(
+            app, queues=[CYCLE_QUEUE, *(poll_queue(g) for g in collector.groups)],
+            name=collector.name, concurrency=concurrency,
+            additional_context={"collector": collector},
+            fetch_job_polling_interval=max(0.1, min(1.0, collector.interval_s / 20)),
+            update_heartbeat_interval=beat,
+            stalled_worker_timeout=collector_alive_s(collector.interval_s),
+            shutdown_graceful_timeout=collector.client.timeout_s * 3 + 5.0,
+            delete_jobs="successful", install_signal_handlers=True)
+        keep_alive = asyncio.create_task(_keep_alive(collector, app, worker, stop))
         try:
-            await app.run_worker_async(
-                queues=[CYCLE_QUEUE, *(poll_queue(g) for g in collector.groups)],
-                name=collector.name, concurrency=concurrency,
-                additional_context={"collector": collector},
-                fetch_job_polling_interval=max(0.1, min(1.0, collector.interval_s / 20)),
-                update_heartbeat_interval=beat,
-                stalled_worker_timeout=collector_alive_s(collector.interval_s),
-                shutdown_graceful_timeout=collector.client.timeout_s * 3 + 5.0,
-                delete_jobs="successful", install_signal_handlers=True)
+            await worker.run()
         finally:
             stop.set()
             await keep_alive

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from api.cli.common import engine, err_console, handle_errors, print_json
-from fonet.errors import InputError
+from fonet.errors import InputError, StateError
 
 collectors_app = typer.Typer(help="The SNMP collectors.", no_args_is_help=True)
 
@@ -125,6 +125,10 @@ def _run_distributed(eng, groups: list[str], interval_s: float, client, metrics,
                       f"devices now), every {interval_s:g} s, sharing the store's queue; "
                       f"Ctrl-C stops.", highlight=False)
     asyncio.run(run_collector(collector, concurrency=concurrency))
+    if collector.fenced:
+        raise StateError(f"collector {collector.name} was taken for dead by the others (its "
+                         "heartbeat came too late: is the host overloaded?) and stopped after "
+                         f"{collector.polls} polls; start it again")
     err_console.print(f"Stopped after {collector.polls} polls.")
 
 

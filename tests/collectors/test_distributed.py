@@ -271,3 +271,28 @@ def test_devices_edit_moves_a_device(pg_store: str) -> None:
     status = json.loads(fonet(pg_store, "collectors", "status", "--json").stdout)
     assert status["groups"]["north"]["devices"] == 2
     assert status["unserved"] == ["east", "north", "west"]  # no collector runs
+
+
+def test_a_collector_taken_for_dead_stops(pg_store: str, tmp_path: Path) -> None:
+    """A collector whose heartbeat came too late has had its polls handed over: it stops."""
+    log = tmp_path / "a.log"
+    proc = start_collector(pg_store, log, "east")
+    try:
+        wait_until(lambda: any(n.startswith("east-") for n, _, _ in ledger(pg_store)), 60,
+                   "the collector to poll", interval_s=0.5,
+                   detail=lambda: log.read_text(errors="replace")[-3000:])
+        # what another collector does when it finds this one's heartbeat too old
+        with engine_of(pg_store).begin() as conn:
+            conn.execute(text("SET LOCAL search_path TO fonet_queue"))
+            pruned = list(conn.execute(text(
+                "SELECT * FROM fonet_queue.procrastinate_prune_stalled_workers_v1(0)")))
+        assert len(pruned) == 1
+        wait_until(lambda: proc.poll() is not None, 60, "the collector to stop",
+                   detail=lambda: log.read_text(errors="replace")[-3000:])
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    out = log.read_text(errors="replace")
+    assert proc.returncode == 1, out
+    assert "taken for dead" in out
