@@ -27,9 +27,11 @@ import logging
 import os
 import socket
 import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -52,12 +54,13 @@ from fonet.pollers import (
     see_collector,
 )
 from fonet.store import transaction
-from fonet.telemetry import HealthThresholds
+from fonet.telemetry import DeviceTarget, HealthThresholds
 
 __all__ = ["CYCLE_QUEUE", "QUEUE_SCHEMA", "Collector", "cron_for", "make_app", "poll_queue",
            "require_postgresql", "run_collector"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 QUEUE_SCHEMA = "fonet_queue"
 CYCLE_QUEUE = "fonet-cycle"
@@ -126,6 +129,20 @@ class Collector:
     """Stalled jobs (of dead collectors) this collector put back in the queue."""
     fenced: bool = False
     """Whether the others took this collector for dead, so that it stopped."""
+    store_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="fonet-store"))
+    """Threads storing polls."""
+    control_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="fonet-control"))
+    """Threads of the heartbeat and the cycle's work, never queued behind the polls'."""
+
+    async def store_work(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (store work of a poll) in a thread of the store pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.store_pool, fn)
+
+    async def control_work(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (heartbeat, cycle work) in a thread of the control pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.control_pool, fn)
 
     def offset_s(self, device: str) -> float:
         """Return the device's fixed start offset inside a cycle."""
@@ -143,14 +160,14 @@ async def _poll(collector: Collector, device: str, cycle: int) -> str:
         return "late"  # a later cycle's job polls the device
     eng = collector.engine
 
-    def target():  # noqa: ANN202
+    def target() -> DeviceTarget | None:
         with transaction(eng) as s:
             if polled_in_cycle(s, device, start):
                 return None
             return device_targets(s, [device])[0]
 
     try:
-        tgt = await asyncio.to_thread(target)
+        tgt = await collector.store_work(target)
     except NotFoundError:
         return "gone"
     if tgt is None:
@@ -164,10 +181,10 @@ async def _poll(collector: Collector, device: str, cycle: int) -> str:
         try:
             with transaction(eng) as s:
                 return record_cycle_poll(s, poll, start, collector.name)
-        except (AlreadyPolledError, IntegrityError):
-            return None
+        except (AlreadyPolledError, IntegrityError, LookupError):
+            return None  # polled meanwhile, or deleted
 
-    result = await asyncio.to_thread(store)
+    result = await collector.store_work(store)
     if result is None:
         collector.duplicates_refused += 1
         return "already polled"
@@ -195,30 +212,51 @@ async def _cycle(collector: Collector, app: Any, timestamp: int) -> None:
         with transaction(eng) as s:
             return device_groups(s), poller_status(s)["unserved"]
 
-    changes = await asyncio.to_thread(evaluate)
+    changes = await collector.control_work(evaluate)
     for c in changes or []:
         log.info("link %s: %s -> %s %s", c["link"], c["from"], c["to"], "; ".join(c["reasons"]))
         if collector.metrics is not None:
             collector.metrics.observe_link(c["link"], c["to"])
-    pairs, unserved = await asyncio.to_thread(devices)
+    pairs, unserved = await collector.control_work(devices)
     if unserved:
         log.warning("poller group(s) %s: no collector serves them; their devices are not "
                     "polled (start one with `fonet collectors run --distributed --groups %s`)",
                     ", ".join(unserved), ",".join(unserved))
-    waiting = 0
-    task = app.tasks["fonet.poll"]
-    for name, group in pairs:
-        at = _cycle_start(timestamp + collector.offset_s(name))
-        try:
-            await task.configure(queue=poll_queue(group), lock=f"device:{name}",
-                                 queueing_lock=f"poll:{name}", schedule_at=at
-                                 ).defer_async(device=name, cycle=timestamp)
-        except Exception as exc:  # procrastinate's AlreadyEnqueued: its last job waits still
-            if type(exc).__name__ != "AlreadyEnqueued":
-                raise
-            waiting += 1
+    waiting = await _defer_polls(collector, app, pairs, timestamp)
     log.info("cycle %s: %d device polls queued, %d still waiting from before",
              _cycle_start(timestamp).strftime("%H:%M:%S"), len(pairs) - waiting, waiting)
+
+
+async def _defer_polls(collector: Collector, app: Any, pairs: list[tuple[str, str]],
+                       timestamp: int) -> int:
+    """Queue the cycle's poll of every device whose last poll job has started.
+
+    One insert for all (procrastinate's batch defer); a device whose job still waits (its
+    queueing lock is taken) gets none. Returns how many devices still waited.
+    """
+    from procrastinate import exceptions, jobs
+
+    rows = await app.connector.execute_query_all_async(
+        "SELECT queueing_lock FROM procrastinate_jobs WHERE status = 'todo' "
+        "AND left(queueing_lock, 5) = 'poll:'")
+    taken = {r["queueing_lock"] for r in rows}
+    todo = [jobs.Job(id=None, queue=poll_queue(group), lock=f"device:{name}",
+                     queueing_lock=f"poll:{name}", task_name="fonet.poll",
+                     task_kwargs={"device": name, "cycle": timestamp},
+                     scheduled_at=_cycle_start(timestamp + collector.offset_s(name)))
+            for name, group in pairs if f"poll:{name}" not in taken]
+    waiting = len(pairs) - len(todo)
+    if not todo:
+        return waiting
+    try:
+        await app.job_manager.batch_defer_jobs_async(todo)
+    except exceptions.AlreadyEnqueued:  # a job was queued meanwhile: one by one then
+        for job in todo:
+            try:
+                await app.job_manager.defer_job_async(job)
+            except exceptions.AlreadyEnqueued:
+                waiting += 1
+    return waiting
 
 
 def make_app(engine: Engine, interval_s: float) -> Any:
@@ -234,7 +272,9 @@ def make_app(engine: Engine, interval_s: float) -> Any:
     async def poll_task(context: Any, device: str, cycle: int) -> str:
         return await _poll(context.additional_context["collector"], device, cycle)
 
-    @app.periodic(cron=cron_for(interval_s), periodic_id=f"every-{int(interval_s)}s")
+    # before the polls waiting in the queue: a cycle starts on time however busy it is
+    @app.periodic(cron=cron_for(interval_s), periodic_id=f"every-{int(interval_s)}s",
+                  priority=10)
     @app.task(name="fonet.cycle", queue=CYCLE_QUEUE, pass_context=True)
     async def cycle_task(context: Any, timestamp: int) -> None:
         await _cycle(context.additional_context["collector"], context.app, timestamp)
@@ -304,7 +344,7 @@ async def _keep_alive(collector: Collector, app: Any, worker: Any, stop: asyncio
                           collector.name, dead_after)
                 worker.stop()
                 return
-            await asyncio.to_thread(seen)
+            await collector.control_work(seen)
             await app.job_manager.prune_stalled_workers(dead_after)
             for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=dead_after):
                 try:
@@ -351,5 +391,7 @@ async def run_collector(collector: Collector, *, concurrency: int = 32) -> None:
                 with transaction(collector.engine) as s:
                     forget_collector(s, collector.name)
 
-            await asyncio.to_thread(forget)
+            await collector.control_work(forget)
+            collector.store_pool.shutdown(wait=False)
+            collector.control_pool.shutdown(wait=False)
             collector.client.close()
