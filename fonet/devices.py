@@ -220,7 +220,7 @@ def device_info(device: Device) -> dict[str, Any]:
             "snmp_version": device.snmp_version, "v3_user": device.v3_user,
             "auth_proto": device.auth_proto, "priv_proto": device.priv_proto,
             "site_id": device.site_id, "profile": main, "profiles": profiles,
-            "detected_by": device.detected_by,
+            "detected_by": device.detected_by, "group": device.poller_group,
             "interfaces": [{"if_index": i.if_index, "name": i.name, "descr": i.descr,
                             "alias": i.alias, "high_speed_mbps": i.high_speed_mbps}
                            for i in sorted(device.interfaces, key=lambda i: i.if_index)]}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,6 @@ from fonet.errors import InputError, NotFoundError, StateError
 
 devices_app = typer.Typer(help="SNMP devices and their interfaces.", no_args_is_help=True)
 links_app = typer.Typer(help="Links: circuits between two interfaces.", no_args_is_help=True)
-collectors_app = typer.Typer(help="The SNMP collectors.", no_args_is_help=True)
 secrets_app = typer.Typer(help="The key that seals device credentials in the store.",
                           no_args_is_help=True)
 
@@ -89,6 +87,9 @@ def devices_add(
              "mikrotik_optical, huawei_optical, cisco_entity_sensor, juniper_dom.")] = None,
     discover: Annotated[bool, typer.Option(help="Read the device now: detect its profiles "
                                                 "and discover its interfaces.")] = True,
+    group: Annotated[str, typer.Option(help="Poller group: the collectors run with "
+                                            "--groups naming it poll the device.")
+                     ] = "default",
 ) -> None:
     """Add a device, detect its poll profiles and discover its interfaces.
 
@@ -97,16 +98,20 @@ def devices_add(
     stored when they are refused), sealed in the store, and never printed or returned.
     """
     from fonet.devices import add_device
+    from fonet.pollers import check_group
     from fonet.store import require_current, transaction
 
+    check_group(group)
     eng = engine()
     require_current(eng)
     given = _profiles_option(profile)
     with transaction(eng) as s:
-        add_device(s, name, host, port=port, site_code=site, community=community,
-                   v3_user=v3_user, auth_proto=auth_proto, auth_key=auth_key,
-                   priv_proto=priv_proto, priv_key=priv_key, profiles=given or ("if_mib",),
-                   detected_by="--profile" if given else "not detected yet")
+        device = add_device(s, name, host, port=port, site_code=site, community=community,
+                            v3_user=v3_user, auth_proto=auth_proto, auth_key=auth_key,
+                            priv_proto=priv_proto, priv_key=priv_key,
+                            profiles=given or ("if_mib",),
+                            detected_by="--profile" if given else "not detected yet")
+        device.poller_group = group
     n = _detect_and_discover(eng, name, detect=given is None) if discover else 0
     err_console.print(f"Added device {name} ({host}:{port}), {n} interfaces discovered.")
 
@@ -133,7 +138,25 @@ def devices_list(
     for d in devices:
         err_console.print(f"{d['name']}  {d['host']}:{d['port']}  SNMP{d['snmp_version']}  "
                           f"{len(d['interfaces'])} interfaces  profile {d['profile']} "
-                          f"({d['detected_by']})", highlight=False)
+                          f"({d['detected_by']})  group {d['group']}", highlight=False)
+
+
+@devices_app.command("edit")
+@handle_errors
+def devices_edit(
+    name: Annotated[str, typer.Argument(help="Device name.")],
+    group: Annotated[str, typer.Option(help="Move the device to this poller group.")],
+) -> None:
+    """Change a device's settings: its poller group."""
+    from fonet.pollers import check_group, set_group
+    from fonet.store import require_current, transaction
+
+    check_group(group)
+    eng = engine()
+    require_current(eng)
+    with transaction(eng) as s:
+        set_group(s, name, group)
+    err_console.print(f"{name}: poller group {group}.", highlight=False)
 
 
 @devices_app.command("discover")
@@ -247,51 +270,6 @@ def poll(
                           f"{r['seconds']:.3f} s")
 
 
-@collectors_app.command("run")
-@handle_errors
-def collectors_run(
-    interval_s: Annotated[float, typer.Option("--interval", help="Seconds between polls of "
-                                                                 "each device.")] = 60.0,
-    metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on "
-                                                          "127.0.0.1:PORT.")] = None,
-    retention_h: Annotated[float, typer.Option(help="Keep raw samples this many hours, then "
-                                                    "five-minute rollups.")] = 48.0,
-    timeout_s: Annotated[float, typer.Option("--timeout", help="Seconds to wait per answer.",
-                                             min=0.01)] = 3.0,
-    retries: Annotated[int, typer.Option(help="Re-sends after a timeout.", min=0)] = 2,
-) -> None:
-    """Poll every device on its own schedule until Ctrl-C, keeping link states current."""
-    from collectors.backoff import Backoff
-    from collectors.client import SnmpClient
-    from collectors.metrics import Metrics
-    from collectors.scheduler import run_forever
-    from collectors.service import StoreSink
-    from fonet.devices import device_targets
-    from fonet.store import require_current, transaction
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    for noisy in ("alembic", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    eng = engine()
-    require_current(eng)
-    with transaction(eng) as s:
-        targets = device_targets(s)
-    if not targets:
-        err_console.print("No devices: add some with `fonet devices add`.")
-        raise typer.Exit(1)
-    metrics = Metrics()
-    if metrics_port:
-        metrics.serve(metrics_port)
-        err_console.print(f"Prometheus metrics on http://127.0.0.1:{metrics_port}/metrics")
-    sink = StoreSink(eng, interval_s=interval_s, metrics=metrics,
-                     retention_s=retention_h * 3600)
-    err_console.print(f"Polling {len(targets)} devices every {interval_s:g} s; Ctrl-C stops.")
-    client = SnmpClient(timeout_s=timeout_s, retries=retries,
-                        backoff=Backoff.for_interval(interval_s))
-    run_forever(targets, sink, interval_s=interval_s, client=client)
-    err_console.print("Stopped.")
-
-
 @secrets_app.command("rotate")
 @handle_errors
 def secrets_rotate(
@@ -327,4 +305,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(secrets_app, name="secrets")
     app.add_typer(links_app, name="links")
     app.command()(poll)
-    app.add_typer(collectors_app, name="collectors")
+    from api.cli import collectors_cmd
+
+    collectors_cmd.register(app)

@@ -232,6 +232,9 @@ class Device(Base):
     #: Why these profiles: the detection rule that matched, or "--profile" when given.
     detected_by: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Poller group: the collectors started with ``--groups`` naming it poll the device.
+    poller_group: Mapped[str] = mapped_column(String(64), default="default",
+                                              server_default="default", index=True)
 
     interfaces: Mapped[list[Interface]] = relationship(
         back_populates="device", cascade="all, delete-orphan", passive_deletes=True

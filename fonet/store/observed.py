@@ -147,3 +147,51 @@ class Alarm(Base):
     ack_comment: Mapped[str | None] = mapped_column(String(1024))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("alarm.id", ondelete="SET NULL"),
                                                   index=True)
+
+
+class DevicePollCycle(Base):
+    """Which polling cycle a device's stored poll belongs to (several collectors).
+
+    The primary key makes a second poll of a device in one cycle impossible to store, whoever
+    polls it; rows older than the sample retention are pruned.
+    """
+
+    __tablename__ = "device_poll_cycle"
+
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
+    )
+    cycle_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True,
+                                                  index=True)
+    polled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    collector: Mapped[str] = mapped_column(String(128))
+
+
+class EvaluatedCycle(Base):
+    """One row per cycle whose link states and alarms were evaluated (several collectors)."""
+
+    __tablename__ = "evaluated_cycle"
+
+    cycle_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    interval_s: Mapped[float] = mapped_column(Float)
+    evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    collector: Mapped[str] = mapped_column(String(128))
+    devices: Mapped[int] = mapped_column(Integer, default=0)
+    """Devices whose polls of this cycle were stored when it was evaluated."""
+    link_changes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PollerCollector(Base):
+    """A running ``fonet collectors run --distributed`` process and the groups it serves."""
+
+    __tablename__ = "poller_collector"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    """``host:pid``."""
+    host: Mapped[str] = mapped_column(String(256))
+    pid: Mapped[int] = mapped_column(Integer)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    interval_s: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    """Last heartbeat; a collector unseen for a while is taken for dead."""
