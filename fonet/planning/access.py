@@ -15,11 +15,9 @@ REGION_MARGIN_M = 1500.0
 REGION_MARGIN_SHARE = 0.15
 """Margin as a share of the extent of the sites, when that is larger."""
 M_PER_DEG = 111_320.0
-REGION_EFFORT = 2.0
-"""Work budget of a search on a kecamatan's part of the graph, as a multiple of the budget the
-part's own size gives (the whole-graph search it stands for would have many times more steps).
-Measured on a 50 k-node road graph (``benchmarks/plan_roads.py``): the worst access tree went
-from +1.1 % to +0.9 % of the whole-graph tree, their sum from +0.2 % to +0.1 %."""
+LARGE_REGION_NODES = 2500
+"""A kecamatan's part of a road graph this large is searched with fewer idle restarts."""
+LARGE_REGION_IDLE = 3
 
 
 class NodeIndex:
@@ -149,16 +147,16 @@ def access_tree(
         reach = nx.node_connected_component(g, hub.node)
         ok = [s for s in sites if s.node in reach]
     lost = [s for s in sites if s not in ok]
-    terminals = list(dict.fromkeys([hub.node, *(s.node for s in ok)]))
+    # the hub first, then the sites' nodes in order: the tree does not depend on how the
+    # sites were listed
+    terminals = [hub.node, *sorted({s.node for s in ok} - {hub.node})]
     if len(terminals) == 1:
         tree: nx.Graph[int] = nx.Graph()
         tree.add_node(hub.node, **g.nodes[hub.node])
     else:
-        if index is not None:
-            part, effort = region(g, index, terminals), REGION_EFFORT
-        else:
-            part, effort = g, 1.0
+        part = region(g, index, terminals) if index is not None else g
+        idle = LARGE_REGION_IDLE if part.number_of_nodes() >= LARGE_REGION_NODES else 6
         tree = steiner_tree(part, terminals, weight=weight, time_limit_s=time_limit_s,
-                            seed=seed, effort=effort)
+                            seed=seed, max_idle=idle)
     return AccessTree(hub=hub, sites=[s for s in ok if s.node != hub.node or s is not hub],
                       tree=tree, unreachable=lost)

@@ -68,8 +68,7 @@ MIN_SECONDS = 0.05
 EXACT_TIME_LIMIT_S = 600.0
 
 
-def default_budget(n_nodes: int, n_edges: int, n_terminals: int, start: float,
-                   effort: float = 1.0) -> Budget:
+def default_budget(n_nodes: int, n_edges: int, n_terminals: int, start: float) -> Budget:
     """Return the default work budget for an instance of the given size.
 
     The budget counts search steps, so that the default mode is reproducible; a
@@ -84,9 +83,6 @@ def default_budget(n_nodes: int, n_edges: int, n_terminals: int, start: float,
         Size of the instance.
     start : float
         ``time.perf_counter()`` value at the start of the computation.
-    effort : float
-        Multiplier of the steps and of the deadline (a search on a cut-out part of a larger
-        graph is given more steps than the part's own size would give it).
 
     Returns
     -------
@@ -100,7 +96,7 @@ def default_budget(n_nodes: int, n_edges: int, n_terminals: int, start: float,
         + STEPS_PER_ELEMENT * size
         + STEPS_PER_TERMINAL_ROOT_NODE * n_nodes**0.5 * min(n_terminals, BUDGET_TERMINAL_CAP)
     )
-    return Budget(start + seconds * effort, max_steps=steps * effort)
+    return Budget(start + seconds, max_steps=steps)
 
 
 def _weight_function(G: nx.Graph, weight: WeightSpec) -> Callable[[Any, Any, dict], Any]:
@@ -235,7 +231,6 @@ def _solve_reduced(
     seed: int,
     t0: float,
     max_idle: int = 6,
-    effort: float = 1.0,
 ) -> tuple[list[tuple[int, int]], bool]:
     """Search a tree of the reduced graph, then solve it exactly if asked.
 
@@ -255,8 +250,6 @@ def _solve_reduced(
         ``time.perf_counter()`` value at the start of the computation.
     max_idle : int
         Default mode: stop after this many restarts in a row that found no better tree.
-    effort : float
-        Default mode: multiplier of the work budget (see :func:`default_budget`).
 
     Returns
     -------
@@ -266,7 +259,7 @@ def _solve_reduced(
         Whether the exact solver proved the tree optimal (always false without ``exact``).
     """
     if time_limit_s is None or exact:
-        budget = default_budget(n_nodes, n_edges, n_terminals, t0, effort)
+        budget = default_budget(n_nodes, n_edges, n_terminals, t0)
         tree = search(g, budget=budget, seed=seed, max_idle=max_idle)
     else:
         tree = search(g, budget=Budget(t0 + time_limit_s), seed=seed, max_idle=None)
@@ -338,7 +331,6 @@ def _plan(
     exact: bool,
     seed: int,
     max_idle: int = 6,
-    effort: float = 1.0,
 ) -> tuple[nx.Graph, list[Hashable], float]:
     """Plan the tree over the largest terminal group; return (tree, unreachable, cost)."""
     t0 = time.perf_counter()
@@ -360,8 +352,7 @@ def _plan(
     group = [index[t] for t in present if comp_of[t] == best]
     g = reduce_graph(len(labels), edges, group)
     red_edges, proven = _solve_reduced(
-        g, len(labels), len(edges), len(group), time_limit_s, exact, seed, t0, max_idle,
-        effort,
+        g, len(labels), len(edges), len(group), time_limit_s, exact, seed, t0, max_idle
     )
     out, cost = _tree_graph(G, g, red_edges, labels, edges, [labels[i] for i in group], weight)
     if exact:
@@ -378,7 +369,6 @@ def steiner_tree(
     exact: bool = False,
     seed: int = 0,
     max_idle: int = 6,
-    effort: float = 1.0,
 ) -> nx.Graph:
     """Return a cheap tree of ``G`` that connects all ``terminals``.
 
@@ -407,9 +397,6 @@ def steiner_tree(
         machine); with ``time_limit_s`` the result depends on how far the search gets.
     max_idle : int, optional
         Default mode: stop after this many restarts in a row that found no better tree.
-    effort : float, optional
-        Default mode: multiplier of the work budget (1 = the budget the instance's own size
-        gives).
 
     Returns
     -------
@@ -424,8 +411,7 @@ def steiner_tree(
         If some terminals are not connected to the others (or are not in ``G``).
     """
     terms = list(dict.fromkeys(terminals))
-    tree, unreachable, cost = _plan(G, terms, weight, time_limit_s, exact, seed, max_idle,
-                                    effort)
+    tree, unreachable, cost = _plan(G, terms, weight, time_limit_s, exact, seed, max_idle)
     if unreachable:
         raise TerminalsUnreachableError(unreachable, len(terms) - len(unreachable))
     tree.graph["cost"] = cost
