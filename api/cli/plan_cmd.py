@@ -89,6 +89,9 @@ def plan(
     year: Annotated[int | None, typer.Option(help="Year label of the phase.")] = None,
     priority: Annotated[Path | None, typer.Option(
         help="CSV code,priority weighting target sites [default: 1 each].")] = None,
+    regency: Annotated[str | None, typer.Option(
+        "--regency", help="Plan this regency (code, e.g. 35.17) of a store holding several "
+                          "[default: the only, else the first, loaded].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Plan fibre to every village office, kecamatan office and OPD, and store the scenario.
@@ -112,7 +115,8 @@ def plan(
     with err_console.status("Planning ..."), transaction(eng) as s:
         result = run_plan(s, prof, name=name, pop_code=pop, hub_codes=_pairs(hub or []),
                           include_schools=schools, seed=seed, targets=kinds,
-                          budget_idr=budget_idr, year=year, priority=weights)
+                          budget_idr=budget_idr, year=year, priority=weights,
+                          regency=regency)
     if as_json:
         print_json(result.to_json())
         return
