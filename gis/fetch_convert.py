@@ -74,7 +74,10 @@ def dissolve(geoms: list[BaseGeometry]) -> BaseGeometry:
     if isinstance(union, GeometryCollection):
         union = shapely.unary_union([g for g in union.geoms
                                      if g.geom_type in ("Polygon", "MultiPolygon")])
-    return drop_slivers(union)
+    out = drop_slivers(union)
+    if not out.is_valid:  # a sliver held a tiny part of its own: the filled ring swallows it
+        out = shapely.unary_union(list(getattr(out, "geoms", [out])))
+    return out
 
 
 def _holes(geom: BaseGeometry) -> int:
