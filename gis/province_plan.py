@@ -55,8 +55,9 @@ def plan_regency_task(db_url: str, code: str, name: str, profile_path: str | Non
     Returns
     -------
     dict
-        ``code``, ``plan`` (the plan's JSON figures), ``seconds``, ``worker_peak_rss_mb`` (the
-        worker process's peak resident memory so far) and ``pid``.
+        ``code``, ``plan`` (the plan's JSON figures), ``seconds`` (wall), ``cpu_s`` (CPU time
+        of the worker process), ``worker_peak_rss_mb`` (the worker process's peak resident
+        memory so far) and ``pid``.
     """
     import os
 
@@ -65,7 +66,7 @@ def plan_regency_task(db_url: str, code: str, name: str, profile_path: str | Non
     from fonet.planning.plan import run_plan
     from fonet.planning.profile import load_profile
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     profile = load_profile(Path(profile_path) if profile_path else None)
     eng = make_engine(db_url)
     try:
@@ -84,6 +85,7 @@ def plan_regency_task(db_url: str, code: str, name: str, profile_path: str | Non
         "code": code,
         "plan": result.to_json(),
         "seconds": round(time.perf_counter() - t0, 3),
+        "cpu_s": round(time.process_time() - c0, 3),
         "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                                     1),
         "pid": os.getpid(),
@@ -172,15 +174,21 @@ def _scenario_name(db_url: str, province: str, name: str | None) -> str:
     return name
 
 
-def _drop_plans(db_url: str, plan_ids: list[int]) -> None:
-    if not plan_ids:
-        return
+def _drop_scenario_plans(db_url: str, scenario: str) -> None:
+    """Delete the regency plans of a scenario that failed (named ``<scenario> <code>``)."""
     eng = make_engine(db_url)
     try:
         with transaction(eng) as s:
-            s.execute(delete(m.Plan).where(m.Plan.id.in_(plan_ids)))
+            s.execute(delete(m.Plan).where(m.Plan.name.startswith(scenario + " ")))
     finally:
         eng.dispose()
+
+
+def _regency_failed(code: str, exc: BaseException) -> FonetError:
+    """Return the error to raise for a regency whose plan failed, naming the regency."""
+    if isinstance(exc, FonetError):
+        return exc
+    return FonetError(f"regency {code}: planning failed: {type(exc).__name__}: {exc}")
 
 
 def plan_province(db_url: str, province: str, *, scheduler: str | None = None,
@@ -238,22 +246,31 @@ def plan_province(db_url: str, province: str, *, scheduler: str | None = None,
     scenario = _scenario_name(db_url, province, name)
     client, cluster = _client(scheduler, workers)
     results: dict[str, dict[str, Any]] = {}
-    futures: list[Any] = []
     try:
-        from distributed import as_completed
+        from distributed import as_completed, wait
 
-        futures = [client.submit(plan_regency_task, db_url, code, f"{scenario} {code}",
+        futures = {client.submit(plan_regency_task, db_url, code, f"{scenario} {code}",
                                  str(profile_path) if profile_path else None, seed,
-                                 key=f"plan-{scenario}-{code}", pure=False)
-                   for code, _ in held]
-        for fut in as_completed(futures):
-            res = fut.result()
+                                 key=f"plan-{scenario}-{code}", pure=False): code
+                   for code, _ in held}
+        failed: tuple[str, BaseException] | None = None
+        for fut in as_completed(list(futures)):
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001  (reported below, after the others)
+                failed = failed or (futures[fut], exc)
+                continue
             results[res["code"]] = res
             if progress is not None:
                 progress(res["code"], res)
+        if failed is not None:
+            raise _regency_failed(*failed)
     except BaseException:
-        client.cancel(futures)
-        _drop_plans(db_url, [r["plan"]["plan_id"] for r in results.values()])
+        # tasks already running finish and store their plans: wait for them, then drop
+        # every plan of the scenario so nothing is half-stored
+        if "futures" in locals():
+            wait(list(futures))
+        _drop_scenario_plans(db_url, scenario)
         raise
     finally:
         client.close()
@@ -281,13 +298,15 @@ def plan_province(db_url: str, province: str, *, scheduler: str | None = None,
         finally:
             eng.dispose()
     except FonetError:
-        _drop_plans(db_url, [p["plan_id"] for p in plans.values()])
+        _drop_scenario_plans(db_url, scenario)
         raise
     per_worker: dict[int, float] = {}
     for r in results.values():
         per_worker[r["pid"]] = max(per_worker.get(r["pid"], 0.0), r["worker_peak_rss_mb"])
     return {"scenario_id": scenario_id, "name": scenario, **summary,
             "seconds": round(time.perf_counter() - t0, 3),
+            "tasks": {c: {"seconds": r["seconds"], "cpu_s": r["cpu_s"], "pid": r["pid"]}
+                      for c, r in sorted(results.items())},
             "workers": [{"pid": pid, "peak_rss_mb": mb, "regencies":
                          sorted(c for c, r in results.items() if r["pid"] == pid)}
                         for pid, mb in sorted(per_worker.items())]}

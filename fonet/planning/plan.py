@@ -38,7 +38,7 @@ from fonet.planning.plan_store import check_name, committed_backbone, store_plan
 from fonet.planning.profile import Profile
 from fonet.planning.result import PlanResult, PopFigures, SpofEdge
 from fonet.planning.rings import backbone_bridges, build_ring, petals
-from fonet.planning.scope import regencies, regency_subgraph, resolve_regency
+from fonet.planning.scope import regencies, regency_bbox, regency_subgraph, resolve_regency
 from fonet.store.models import SITE_KINDS, Area, Site
 
 SERVED_KINDS = ("kecamatan_office", "village_office", "opd")
@@ -120,10 +120,11 @@ def _checked_input(session: Session, *, pop_code: str | None,
     default the first one).
     """
     code = resolve_regency(session, regency)
-    g = route_graph(session)
+    several = code is not None and len(regencies(session)) > 1
+    g = route_graph(session, bbox=regency_bbox(session, code) if several else None)
     if g.number_of_nodes() == 0:
         raise StateError("the store has no route graph: run `fonet init` first")
-    if code is not None and len(regencies(session)) > 1:
+    if several and code is not None:
         site_kec = {i: k for i, k in session.execute(select(Site.id, Site.kecamatan_code))}
         g = regency_subgraph(g, site_kec, code)
     refs = _refs(session, g)

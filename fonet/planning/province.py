@@ -34,6 +34,10 @@ NEIGHBOUR_GAP_M = 6000.0
 """Outlines closer than this make two regencies neighbours (the Madura strait at Suramadu is
 5.4 km wide)."""
 
+SIMPLIFY_M = 250.0
+"""Outlines are simplified to this tolerance (metres) before neighbours and crossings are
+found: a corridor's course is an estimate at the scale of kilometres."""
+
 MAX_POPS_PER_RING = 8
 """Most regency POPs on one provincial ring (besides the core)."""
 
@@ -114,7 +118,7 @@ def corridor_graph(pops: list[RegencyPop], *,
         ``length_m`` and ``cost`` (metres, POP → border → POP) and ``line`` (lon/lat).
     """
     g: nx.Graph = nx.Graph()
-    metric = [to_metric(p.boundary) for p in pops]
+    metric = [to_metric(p.boundary).simplify(SIMPLIFY_M) for p in pops]
     for i, p in enumerate(pops):
         g.add_node(i, lon=p.lon, lat=p.lat, code=p.code)
     tree = shapely.STRtree(metric)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fonet.errors import InputError, StateError
+from fonet.geo import from_wkb
 from fonet.store.models import Area
 
 
@@ -45,6 +46,23 @@ def resolve_regency(session: Session, regency: str | None) -> str | None:
                                       f"{', '.join(f'{c} {n}' for c, n in held)}",
                          feature=regency)
     return regency
+
+
+BBOX_MARGIN_DEG = 0.05
+"""Margin around a regency's outline within which its route graph is read (about 5.5 km:
+more than the 3 km a site may lie outside it)."""
+
+
+def regency_bbox(session: Session, regency: str | None) -> tuple[float, float, float, float] | None:
+    """Return the regency's outline bounds grown by :data:`BBOX_MARGIN_DEG`, or ``None``."""
+    if regency is None:
+        return None
+    area = session.scalar(select(Area).where(Area.code == regency, Area.level == "regency"))
+    if area is None:
+        return None
+    x0, y0, x1, y1 = from_wkb(area.geometry_wkb).bounds
+    m = BBOX_MARGIN_DEG
+    return (x0 - m, y0 - m, x1 + m, y1 + m)
 
 
 def in_regency(code: str | None, regency: str) -> bool:

@@ -166,3 +166,34 @@ def test_province_bad_input(two_kota: Path, tmp_path: Path) -> None:
     res = run("plan", "--province", "35", "--pop", "VO-35.79.01.2001", db=db)
     assert res.exit_code == 2 and "--pop" in res.output
     assert counts(db) == (0, 0)
+
+
+def test_a_regency_that_fails_leaves_no_plan(two_kota: Path, tmp_path: Path) -> None:
+    """Kota Batu's corridors cut in two: its plan fails; Kota Malang's is not kept either."""
+    db = tmp_path / "fonet.db"
+    db.write_bytes(two_kota.read_bytes())
+    eng = make_engine(f"sqlite:///{db}")
+    with eng.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM route_edge WHERE kind = 'corridor' AND "
+                             "ref LIKE '35.79.01.%' ")
+    eng.dispose()
+    res = run("plan", "--province", "35", db=db)
+    assert res.exit_code == 1 and "regency 35.79: planning failed" in res.output
+    assert counts(db) == (0, 0)
+
+
+def test_islands_are_joined_by_a_crossing() -> None:
+    """Two villages sharing a border, and an island village 5 km off: one crossing joins it."""
+    from gis.corridors import corridor_graph
+
+    a, b = box(112.40, -7.50, 112.42, -7.48), box(112.42, -7.50, 112.44, -7.48)
+    island = box(112.48, -7.50, 112.49, -7.49)
+    villages = [(code, g, (g.centroid.x, g.centroid.y))
+                for code, g in (("35.29.01.2001", a), ("35.29.01.2002", b),
+                                ("35.29.01.2003", island))]
+    _, edges = corridor_graph(villages)
+    crossing = [e for e in edges if e.name == "crossing"]
+    assert len(crossing) == 1
+    assert {crossing[0].u, crossing[0].v} == {"35.29.01.2003", "35.29.01.2002"}
+    _, edges = corridor_graph(villages[:2])
+    assert not [e for e in edges if e.name == "crossing"]
