@@ -24,13 +24,15 @@ from gis.readers import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
-FILES = {
-    "boundary": "kab_mojokerto_boundary.geojson",
-    "kecamatan": "kab_mojokerto_kecamatan.geojson",
-    "villages": "kab_mojokerto_desa_kelurahan.geojson",
-    "codes": "kab_mojokerto_kode_wilayah.csv",
-    "schools": "kab_mojokerto_sekolah_kemdikbud_2019.geojson",
+SUFFIXES = {
+    "boundary": "_boundary.geojson",
+    "kecamatan": "_kecamatan.geojson",
+    "villages": "_desa_kelurahan.geojson",
+    "codes": "_kode_wilayah.csv",
+    "schools": "_sekolah_kemdikbud_2019.geojson",
 }
+"""How each file of a regency data directory ends, by role (the stem names the regency)."""
+FILES = {role: f"kab_mojokerto{suffix}" for role, suffix in SUFFIXES.items()}
 """The files of the packaged regency's data directory, by role."""
 
 
@@ -45,14 +47,15 @@ def data_files(data_dir: Path) -> dict[str, str]:
     InputError
         When the directory holds the boundaries of more than one regency.
     """
-    found = sorted(Path(data_dir).glob("*_boundary.geojson")) if Path(data_dir).is_dir() else []
+    found = (sorted(Path(data_dir).glob("*" + SUFFIXES["boundary"]))
+             if Path(data_dir).is_dir() else [])
     if not found:
         return dict(FILES)
     if len(found) > 1:
         raise InputError(str(data_dir), "holds more than one regency boundary: "
                                         f"{', '.join(p.name for p in found)}")
-    stem = found[0].name.removesuffix("_boundary.geojson")
-    return {role: name.replace("kab_mojokerto", stem, 1) for role, name in FILES.items()}
+    stem = found[0].name.removesuffix(SUFFIXES["boundary"])
+    return {role: stem + suffix for role, suffix in SUFFIXES.items()}
 
 REGENCY_TOLERANCE_M = 3000.0
 """How far outside the boundary a kecamatan, village or school may reach before it is an error."""

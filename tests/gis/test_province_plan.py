@@ -168,6 +168,25 @@ def test_province_bad_input(two_kota: Path, tmp_path: Path) -> None:
     assert counts(db) == (0, 0)
 
 
+def test_province_on_an_existing_cluster(two_kota: Path, tmp_path: Path) -> None:
+    """``--scheduler ADDRESS`` sends the tasks to a cluster that runs on its own."""
+    from distributed import LocalCluster
+
+    db = tmp_path / "fonet.db"
+    db.write_bytes(two_kota.read_bytes())
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster:
+        res = run("plan", "--province", "35", "--scheduler", cluster.scheduler_address,
+                  "--name", "jatim", "--json", db=db)
+        assert res.exit_code == 0, res.output
+        body = json.loads(res.stdout)
+        assert body["name"] == "jatim" and body["villages_connected"] == 81
+        assert len(body["workers"]) == 1  # the cluster's one worker planned both
+        assert cluster.status.name == "running"  # not closed by the command
+    res = run("plan", "--province", "35", "--name", "jatim", db=db)
+    assert res.exit_code == 2 and "'jatim'" in res.output
+
+
 def test_a_regency_that_fails_leaves_no_plan(two_kota: Path, tmp_path: Path) -> None:
     """Kota Batu's corridors cut in two: its plan fails; Kota Malang's is not kept either."""
     db = tmp_path / "fonet.db"
