@@ -245,10 +245,11 @@ def plan_province(db_url: str, province: str, *, scheduler: str | None = None,
     held = province_regencies(db_url, province)
     scenario = _scenario_name(db_url, province, name)
     client, cluster = _client(scheduler, workers)
-    results: dict[str, dict[str, Any]] = {}
-    try:
-        from distributed import as_completed, wait
+    from distributed import as_completed, wait
 
+    results: dict[str, dict[str, Any]] = {}
+    futures: dict[Any, str] = {}
+    try:
         futures = {client.submit(plan_regency_task, db_url, code, f"{scenario} {code}",
                                  str(profile_path) if profile_path else None, seed,
                                  key=f"plan-{scenario}-{code}", pure=False): code
@@ -268,7 +269,7 @@ def plan_province(db_url: str, province: str, *, scheduler: str | None = None,
     except BaseException:
         # tasks already running finish and store their plans: wait for them, then drop
         # every plan of the scenario so nothing is half-stored
-        if "futures" in locals():
+        if futures:
             wait(list(futures))
         _drop_scenario_plans(db_url, scenario)
         raise
@@ -297,7 +298,7 @@ def plan_province(db_url: str, province: str, *, scheduler: str | None = None,
                 scenario_id = row.id
         finally:
             eng.dispose()
-    except FonetError:
+    except BaseException:
         _drop_scenario_plans(db_url, scenario)
         raise
     per_worker: dict[int, float] = {}
