@@ -62,8 +62,10 @@ def main() -> None:
         task_s = sum(t["seconds"] for t in r["tasks"].values())
         cpu_s = sum(t["cpu_s"] for t in r["tasks"].values())
         b = r["backbone"]
-        print(f"\n{n} worker(s): wall {r['wall_s']} s (tasks {task_s:.1f} s wall, {cpu_s:.1f} s "
-              f"CPU; load average {os.getloadavg()[0]:.1f}), "
+        print(f"\n{n} worker(s): wall {r['wall_s']} s, of which {r['task_phase_s']:.1f} s "
+              f"planning the regencies (tasks {task_s:.1f} s wall, {cpu_s:.1f} s CPU: "
+              f"{cpu_s / r['task_phase_s']:.2f} cores busy on average; load average "
+              f"{os.getloadavg()[0]:.1f}), "
               f"{len(r['regencies'])} regencies, villages {r['villages_connected']}/"
               f"{r['villages_total']}; backbone from {b['core']}: {len(b['rings'])} rings, "
               f"{b['corridors']} corridors, {b['route_km']} km, two-edge-connected "

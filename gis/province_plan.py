@@ -249,6 +249,7 @@ def plan_province(db_url: str, province: str, *, scheduler: str | None = None,
 
     results: dict[str, dict[str, Any]] = {}
     futures: dict[Any, str] = {}
+    t_tasks = time.perf_counter()
     try:
         futures = {client.submit(plan_regency_task, db_url, code, f"{scenario} {code}",
                                  str(profile_path) if profile_path else None, seed,
@@ -266,6 +267,7 @@ def plan_province(db_url: str, province: str, *, scheduler: str | None = None,
                 progress(res["code"], res)
         if failed is not None:
             raise _regency_failed(*failed)
+        task_phase_s = time.perf_counter() - t_tasks
     except BaseException:
         # tasks already running finish and store their plans: wait for them, then drop
         # every plan of the scenario so nothing is half-stored
@@ -306,6 +308,7 @@ def plan_province(db_url: str, province: str, *, scheduler: str | None = None,
         per_worker[r["pid"]] = max(per_worker.get(r["pid"], 0.0), r["worker_peak_rss_mb"])
     return {"scenario_id": scenario_id, "name": scenario, **summary,
             "seconds": round(time.perf_counter() - t0, 3),
+            "task_phase_s": round(task_phase_s, 3),
             "tasks": {c: {"seconds": r["seconds"], "cpu_s": r["cpu_s"], "pid": r["pid"]}
                       for c, r in sorted(results.items())},
             "workers": [{"pid": pid, "peak_rss_mb": mb, "regencies":
