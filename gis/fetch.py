@@ -363,6 +363,10 @@ def fetch_regency_data(out_dir: Path | str, *, regency: str = DEFAULT_REGENCY_CO
         raw = files.get(sources)
         with tempfile.TemporaryDirectory(dir=out, prefix=".fetch-") as tmp:
             summary = _build_regency(code, raw, sources, files.origin, Path(tmp))
+            for old in names:  # replaced (--force): another regency's files go
+                for name in output_files(old.removesuffix("_boundary.geojson")):
+                    if name not in summary["files"]:
+                        (out / name).unlink(missing_ok=True)
             for name in summary["files"]:
                 os.replace(Path(tmp) / name, out / name)
         return summary

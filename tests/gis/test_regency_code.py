@@ -6,8 +6,11 @@ SOURCES.md): Kabupaten Jombang (35.17), Kota Surabaya (35.78) and Kota Batu (35.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -23,7 +26,7 @@ from fonet.store import make_engine, reader
 from fonet.store import models as m
 from gis.fetch import fetch_province_data, fetch_regency_data
 from gis.fetch_parse import read_boundary_rows
-from gis.fetch_sources import REGENCY_CODE
+from gis.fetch_sources import REGENCY_CODE, regency_sources
 from gis.readers import check_utf8
 from gis.regency import read_regency
 from tests.gis.test_fetch import write_boundary_sql
@@ -171,6 +174,14 @@ def test_missing_and_malformed_regency_files(tmp_path: Path) -> None:
               db=tmp_path / "db")
     assert res.exit_code == 2 and "wilayah_boundaries_kel_35.79.sql" in res.output
     assert not out.exists()
+    # --force replaces another regency's data whole
+    other = tmp_path / "other"
+    fetch_regency_data(other, regency="35.78", from_dir=raw)
+    with pytest.raises(InputError, match="--force"):
+        fetch_regency_data(other, regency="35.17", from_dir=raw)
+    fetch_regency_data(other, regency="35.17", from_dir=raw, force=True)
+    assert not list(other.glob("kota_surabaya_*"))
+    assert read_regency(other).boundary.name == "Kabupaten Jombang"
     # an existing directory keeps what it had
     out.mkdir()
     (out / "keep.txt").write_text("x")
@@ -198,3 +209,38 @@ def test_province_fetch_and_init(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="wilayah_boundaries_kel_35.79.sql"):
         fetch_province_data(tmp_path / "prov2", province="35", from_dir=raw)
     assert not (tmp_path / "prov2").exists()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # noqa: ANN002
+        pass
+
+
+def test_download_of_another_regency(tmp_path: Path) -> None:
+    """Kota Batu downloaded from a real HTTP server on 127.0.0.1 (BASE/REPO/COMMIT/PATH)."""
+    root = tmp_path / "mirror"
+    for src in regency_sources("35.79"):
+        dest = root / src.repo / src.commit / src.path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(JATIM_RAW / src.path, dest)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        out = tmp_path / "batu"
+        result = fetch_regency_data(out, regency="35.79", base_url=base, show_progress=False)
+        assert result["name"] == "Kota Batu" and result["villages"] == 24
+        assert not result["schools_source"]
+        assert sorted(p.name for p in (out / "raw").iterdir()) == sorted(
+            s.filename for s in regency_sources("35.79"))
+        assert base in (out / "SOURCES.md").read_text()
+        # an unknown code stops after the regions file, naming it; nothing is left behind
+        with pytest.raises(InputError, match="35.98"):
+            fetch_regency_data(tmp_path / "x", regency="35.98", base_url=base,
+                               show_progress=False)
+        assert not (tmp_path / "x").exists()
+    finally:
+        server.shutdown()
+        server.server_close()
