@@ -163,13 +163,12 @@ def _plan_province(province: str, *, regency: str | None, scheduler: str | None,
                                        "--budget-idr and --priority apply to one regency")
     url = settings().db_url
 
-    def arrived(code: str, res: dict) -> None:
+    def arrived(code: str, res: dict) -> None:  # on stderr, with --json too
         p = res["plan"]
-        if not as_json:
-            err_console.print(
-                f"  {code}: plan {p['plan_id']} reaches {p['villages_connected']}/"
-                f"{p['villages_total']} villages, two-edge-connected: "
-                f"{p['backbone_two_edge_connected']}; {res['seconds']} s", highlight=False)
+        err_console.print(
+            f"  {code}: plan {p['plan_id']} reaches {p['villages_connected']}/"
+            f"{p['villages_total']} villages, two-edge-connected: "
+            f"{p['backbone_two_edge_connected']}; {res['seconds']} s", highlight=False)
 
     with err_console.status(f"Planning province {province} on Dask ..."):
         result = plan_province(url, province, scheduler=scheduler, workers=workers, name=name,
