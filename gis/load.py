@@ -111,8 +111,8 @@ def init_store(engine: Engine, data_dir: Path | str | Sequence[Path | str], *,
     with transaction(engine) as s:
         rebuilt = force and bool(s.scalar(select(func.count()).select_from(m.Area)))
         if rebuilt:
-            for table in (m.LinkSpan, m.Link, m.Span, m.Plan, m.RouteEdge, m.RouteNode, m.Site,
-                          m.Area):
+            for table in (m.ProvincePlan, m.ProvinceScenario, m.LinkSpan, m.Link, m.Span, m.Plan,
+                          m.RouteEdge, m.RouteNode, m.Site, m.Area):
                 s.execute(delete(table))
         added = bool(s.scalar(select(func.count()).select_from(m.Area)))
         for rec in records:
