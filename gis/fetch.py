@@ -41,6 +41,7 @@ from gis.fetch_parse import (
     read_boundary_rows,
     read_tsv_pairs,
 )
+from gis.fetch_raw import RAW_SUBDIR, RawFiles, write_atomically
 from gis.fetch_schools import place_schools, read_schools
 from gis.fetch_sources import (
     DEFAULT_BASE_URL,
@@ -49,8 +50,6 @@ from gis.fetch_sources import (
     RawSource,
     check_province_code,
     check_regency_code,
-    download_raw_files,
-    find_raw_file,
     regency_sources,
     regions_source,
 )
@@ -58,10 +57,6 @@ from gis.readers import check_utf8
 
 DEFAULT_REGENCY_CODE = "35.16"
 """The regency built when no code is given: the one packaged with fonet."""
-
-RAW_SUBDIR = "raw"
-"""Sub-directory of the data directory that keeps the downloaded raw files."""
-
 
 def regency_stem(name: str) -> str:
     """Return the file-name stem of a regency: ``Kabupaten Mojokerto`` → ``kab_mojokerto``.
@@ -246,73 +241,6 @@ def _build_regency(code: str, raw: dict[str, Path], sources: tuple[RawSource, ..
     return summary
 
 
-class _RawFiles:
-    """Hands out raw files: from a local directory, or downloaded once into ``raw_dir``."""
-
-    def __init__(self, *, from_dir: Path | None, raw_dir: Path, base_url: str,
-                 show_progress: bool) -> None:
-        self.from_dir = from_dir
-        self.raw_dir = raw_dir
-        self.base_url = base_url
-        self.show_progress = show_progress
-        self._got: dict[str, Path] = {}
-        if from_dir is not None and not from_dir.is_dir():
-            raise InputError(str(from_dir), "raw source directory not found")
-
-    @property
-    def origin(self) -> str:
-        """Where the files came from, for ``SOURCES.md``."""
-        if self.from_dir is not None:
-            return f"local copies of the raw files in `{self.from_dir}`"
-        return (f"files downloaded from {self.base_url.rstrip('/')} (kept in "
-                f"`{RAW_SUBDIR}/`; rebuild offline with `fonet data fetch --from-dir "
-                f"{self.raw_dir} --force`)")
-
-    def get(self, sources: tuple[RawSource, ...]) -> dict[str, Path]:
-        """Return the local path of each source, by key."""
-        out: dict[str, Path] = {}
-        missing = []
-        for src in sources:
-            if src.path in self._got:
-                out[src.key] = self._got[src.path]
-            elif self.from_dir is not None:
-                if src.optional and not any(p.is_file() for p in (
-                        self.from_dir / src.filename, self.from_dir / src.path)):
-                    continue
-                out[src.key] = self._got[src.path] = find_raw_file(self.from_dir, src)
-            else:
-                missing.append(src)
-        if missing:
-            got = download_raw_files(self.raw_dir, base_url=self.base_url,
-                                     show_progress=self.show_progress, sources=tuple(missing))
-            for src in missing:
-                out[src.key] = self._got[src.path] = got[src.key]
-        return out
-
-
-def _writing(out_dir: Path, names: list[str], force: bool,
-             body: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
-    """Run ``body`` on a temporary directory inside ``out_dir``; clean up if it fails.
-
-    Refuses an ``out_dir`` that already holds one of ``names`` (without ``force``); removes the
-    directories it created when ``body`` raises :class:`InputError`.
-    """
-    present = [f for f in names if (out_dir / f).exists()]
-    if present and not force:
-        raise InputError(str(out_dir), f"already holds regency data ({present[0]}, ...); "
-                                       "use --force to replace it")
-    created = [d for d in [*reversed(out_dir.parents), out_dir] if not d.exists()]
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        return body(out_dir)
-    except PermissionError as exc:
-        raise InputError(str(exc.filename or out_dir), f"cannot write: {exc.strerror}") from None
-    except InputError:
-        if created:  # leave no directory of ours behind a failed run
-            shutil.rmtree(created[0], ignore_errors=True)
-        raise
-
-
 def fetch_regency_data(out_dir: Path | str, *, regency: str = DEFAULT_REGENCY_CODE,
                        from_dir: Path | str | None = None, force: bool = False,
                        base_url: str = DEFAULT_BASE_URL,
@@ -353,7 +281,7 @@ def fetch_regency_data(out_dir: Path | str, *, regency: str = DEFAULT_REGENCY_CO
         if out_dir.is_dir() else []
 
     def body(out: Path) -> dict[str, Any]:
-        files = _RawFiles(from_dir=None if from_dir is None else
+        files = RawFiles(from_dir=None if from_dir is None else
                           Path(from_dir).expanduser().resolve(),
                           raw_dir=out / RAW_SUBDIR, base_url=base_url,
                           show_progress=show_progress)
@@ -371,7 +299,7 @@ def fetch_regency_data(out_dir: Path | str, *, regency: str = DEFAULT_REGENCY_CO
                 os.replace(Path(tmp) / name, out / name)
         return summary
 
-    summary = _writing(out_dir, [*OUTPUT_FILES, *names], force, body)
+    summary = write_atomically(out_dir, [*OUTPUT_FILES, *names], force, body)
     summary["out_dir"] = str(out_dir)
     return summary
 
@@ -412,7 +340,7 @@ def fetch_province_data(out_dir: Path | str, *, province: str,
     existing = sorted(p.name for p in out_dir.glob(f"{province}.*")) if out_dir.is_dir() else []
 
     def body(out: Path) -> dict[str, Any]:
-        files = _RawFiles(from_dir=None if from_dir is None else
+        files = RawFiles(from_dir=None if from_dir is None else
                           Path(from_dir).expanduser().resolve(),
                           raw_dir=out / RAW_SUBDIR, base_url=base_url,
                           show_progress=show_progress)
@@ -444,4 +372,4 @@ def fetch_province_data(out_dir: Path | str, *, province: str,
             "kecamatan": sum(s["kecamatan"] for s in summaries),
         }
 
-    return _writing(out_dir, existing, force, body)
+    return write_atomically(out_dir, existing, force, body)
