@@ -58,7 +58,8 @@ def run_plan_job(engine: Engine, params: dict[str, Any], folder: Path,
                           hub_codes=params.get("hubs") or {},
                           include_schools=params.get("schools"), seed=params.get("seed", 0),
                           targets=params.get("targets"), budget_idr=params.get("budget_idr"),
-                          year=params.get("year"), priority=params.get("priority"))
+                          year=params.get("year"), priority=params.get("priority"),
+                          regency=params.get("regency"))
     return {"plan_id": result.plan_id, "name": result.name,
             "villages_connected": result.villages_connected, "cost_idr": result.cost_idr}
 

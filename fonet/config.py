@@ -27,12 +27,18 @@ def default_data_dir() -> Path:
     return packaged_data_dir()
 
 
-def default_fetch_dir() -> Path:
-    """Return where ``fonet data fetch`` writes without ``--out`` or ``FONET_DATA_DIR``.
+def default_fetch_dir(code: str | None = None) -> Path:
+    """Return where ``fonet data fetch`` writes without ``--out`` (and ``FONET_DATA_DIR``).
 
     The per-user data folder: the packaged data is never overwritten by default.
+
+    Parameters
+    ----------
+    code
+        A kabupaten/kota code (``35.17``) or a province code (``35``, whose directory holds
+        one sub-directory per kabupaten/kota); ``None`` means the packaged regency.
     """
-    return _user_data_home() / "data" / "mojokerto"
+    return _user_data_home() / "data" / (code or "mojokerto")
 
 
 class Settings(BaseSettings):

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from fonet.store.models import RouteEdge, RouteNode
 
 
-def route_graph(session: Session, *, geometry: bool = False) -> nx.Graph:
+def route_graph(session: Session, *, geometry: bool = False,
+                bbox: tuple[float, float, float, float] | None = None) -> nx.Graph:
     """Build the route graph as an undirected :class:`networkx.Graph`.
 
     Parameters
@@ -18,6 +19,9 @@ def route_graph(session: Session, *, geometry: bool = False) -> nx.Graph:
         An open session.
     geometry
         Also decode each edge's WKB into a shapely ``geometry`` attribute (slower).
+    bbox
+        Only the nodes inside ``(min_lon, min_lat, max_lon, max_lat)`` and the edges between
+        them (one regency of a store holding a province).
 
     Returns
     -------
@@ -28,16 +32,22 @@ def route_graph(session: Session, *, geometry: bool = False) -> nx.Graph:
         on a least-cost route).
     """
     g: nx.Graph[int] = nx.Graph()
-    for n in session.execute(
-        select(RouteNode.id, RouteNode.kind, RouteNode.lon, RouteNode.lat, RouteNode.site_id,
-               RouteNode.ref)
-    ):
+    nodes = select(RouteNode.id, RouteNode.kind, RouteNode.lon, RouteNode.lat, RouteNode.site_id,
+                   RouteNode.ref)
+    if bbox is not None:
+        nodes = nodes.where(RouteNode.lon.between(bbox[0], bbox[2]),
+                            RouteNode.lat.between(bbox[1], bbox[3]))
+    for n in session.execute(nodes):
         g.add_node(n.id, kind=n.kind, lon=n.lon, lat=n.lat, site_id=n.site_id, ref=n.ref)
     cols = [RouteEdge.id, RouteEdge.u, RouteEdge.v, RouteEdge.kind, RouteEdge.length_m,
             RouteEdge.road_class, RouteEdge.install_methods]
     if geometry:
         cols.append(RouteEdge.geometry_wkb)
-    for e in session.execute(select(*cols)):
+    edges = select(*cols)
+    if bbox is not None:
+        inside = nodes.with_only_columns(RouteNode.id).scalar_subquery()
+        edges = edges.where(RouteEdge.u.in_(inside), RouteEdge.v.in_(inside))
+    for e in session.execute(edges):
         if g.has_edge(e.u, e.v) and g.edges[e.u, e.v]["length_m"] <= e.length_m:
             continue
         attrs = dict(edge_id=e.id, kind=e.kind, length_m=e.length_m, road_class=e.road_class,

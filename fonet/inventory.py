@@ -111,8 +111,9 @@ def load_regency(session: Session, records: RegencyRecords) -> dict[str, int]:
     dict
         Counts of what was written.
     """
-    if session.scalar(select(func.count()).select_from(Area)):
-        raise StateError("the store already holds a regency")
+    code = records.boundary.code
+    if session.scalar(select(func.count()).select_from(Area).where(Area.code == code)):
+        raise StateError(f"the store already holds regency {code}")
     session.add(_area_row(records.boundary))
     session.add_all(_area_row(k) for k in records.kecamatan)
     session.add_all(_area_row(v) for v in records.villages)
@@ -143,7 +144,7 @@ def load_regency(session: Session, records: RegencyRecords) -> dict[str, int]:
                             host, k, f"inner point of {host.name}"))
     session.add_all(sites)
     session.flush()
-    locator = AreaLocator.from_session(session)
+    locator = AreaLocator.from_session(session, regency_code=code)
     school_rows = [site_row(s, locator) for s in records.schools]
     session.add_all(school_rows)
     session.flush()
@@ -179,14 +180,35 @@ class AreaLocator:
         self.buffer_m = buffer_m
 
     @classmethod
-    def from_session(cls, session: Session, *, buffer_m: float = 3000.0) -> AreaLocator:
-        """Build a locator from the areas in the store."""
-        boundary = session.scalar(select(Area).where(Area.level == "regency"))
-        if boundary is None:
-            raise StateError("the store holds no regency: run `fonet init` first")
-        villages = list(session.scalars(select(Area).where(Area.level == "village")))
-        kec = {a.code: a for a in session.scalars(select(Area).where(Area.level == "kecamatan"))}
-        return cls(from_wkb(boundary.geometry_wkb), villages, kec, buffer_m=buffer_m)
+    def from_session(cls, session: Session, *, buffer_m: float = 3000.0,
+                     regency_code: str | None = None) -> AreaLocator:
+        """Build a locator from the areas in the store.
+
+        Parameters
+        ----------
+        session
+            An open session.
+        buffer_m
+            How far outside the regency a point may lie.
+        regency_code
+            Only this regency's areas; by default every regency the store holds (their
+            outlines joined).
+        """
+        def scoped(level: str):  # noqa: ANN202
+            q = select(Area).where(Area.level == level)
+            if regency_code is not None:
+                q = q.where((Area.code == regency_code) | Area.code.startswith(regency_code + "."))
+            return session.scalars(q.order_by(Area.code))
+
+        boundaries = list(scoped("regency"))
+        if not boundaries:
+            raise StateError(f"the store holds no regency {regency_code or ''}: run "
+                             "`fonet init` first".replace("  ", " "))
+        geoms = [from_wkb(b.geometry_wkb) for b in boundaries]
+        boundary = geoms[0] if len(geoms) == 1 else shapely.unary_union(geoms)
+        villages = list(scoped("village"))
+        kec = {a.code: a for a in scoped("kecamatan")}
+        return cls(boundary, villages, kec, buffer_m=buffer_m)
 
     def contains(self, lon: float, lat: float) -> bool:
         """Tell whether a point lies inside the regency's outer ring (hole filled) plus buffer."""

@@ -73,6 +73,26 @@ def replace_route_graph(
         )
     session.execute(delete(RouteEdge))
     session.execute(delete(RouteNode))
+    return add_route_graph(session, nodes, edges)
+
+
+def add_route_graph(
+    session: Session, nodes: Iterable[NodeRecord], edges: Iterable[EdgeRecord]
+) -> dict[str, int]:
+    """Add a route graph beside the one stored (another regency's) and join new sites to it.
+
+    Parameters
+    ----------
+    session
+        A session inside the caller's transaction.
+    nodes, edges
+        The graph to add; edge ends refer to the node keys given here.
+
+    Returns
+    -------
+    dict
+        ``route_nodes``, ``route_edges`` added and ``drops`` (sites joined).
+    """
     node_rows = []
     for n in nodes:
         row = RouteNode(kind=n.kind, lon=n.lon, lat=n.lat, ref=n.ref)
@@ -92,11 +112,12 @@ def replace_route_graph(
         )
     session.add_all(edge_rows)
     session.flush()
-    attached = attach_sites(session)
+    attached = attach_sites(session, node_ids=ids.values())
     return {"route_nodes": len(node_rows), "route_edges": len(edge_rows), "drops": attached}
 
 
-def attach_sites(session: Session, sites: Iterable[Site] | None = None) -> int:
+def attach_sites(session: Session, sites: Iterable[Site] | None = None, *,
+                 node_ids: Iterable[int] | None = None) -> int:
     """Join sites to their nearest route node by a ``drop`` edge and store the snap distance.
 
     Parameters
@@ -105,6 +126,8 @@ def attach_sites(session: Session, sites: Iterable[Site] | None = None) -> int:
         A session inside the caller's transaction.
     sites
         The sites to join; by default every site not yet joined.
+    node_ids
+        Join only to these route nodes (a regency's own graph); by default to any.
 
     Returns
     -------
@@ -118,9 +141,10 @@ def attach_sites(session: Session, sites: Iterable[Site] | None = None) -> int:
         sites = list(sites)
     if not sites:
         return 0
-    targets = session.execute(
-        select(RouteNode.id, RouteNode.lon, RouteNode.lat).where(RouteNode.kind != "site")
-    ).all()
+    query = select(RouteNode.id, RouteNode.lon, RouteNode.lat).where(RouteNode.kind != "site")
+    if node_ids is not None:
+        query = query.where(RouteNode.id.in_(list(node_ids)))
+    targets = session.execute(query).all()
     if not targets:
         raise StateError("the route graph is empty: there is nothing to join sites to")
     fwd = _transformer("EPSG:4326", "EPSG:32749")

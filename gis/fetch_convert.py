@@ -74,7 +74,10 @@ def dissolve(geoms: list[BaseGeometry]) -> BaseGeometry:
     if isinstance(union, GeometryCollection):
         union = shapely.unary_union([g for g in union.geoms
                                      if g.geom_type in ("Polygon", "MultiPolygon")])
-    return drop_slivers(union)
+    out = drop_slivers(union)
+    if not out.is_valid:  # a sliver held a tiny part of its own: the filled ring swallows it
+        out = shapely.unary_union(list(getattr(out, "geoms", [out])))
+    return out
 
 
 def _holes(geom: BaseGeometry) -> int:
@@ -190,19 +193,53 @@ def build_kecamatan(out_dir: Path, stem: str, kecamatan: list[BoundaryRow],
     return dissolved
 
 
-def build_boundary(path: Path, villages: list[VillageOut], regency: Regency) -> dict[str, Any]:
-    """Write the regency outline dissolved from the villages; return its area and holes."""
+def hole_note(geom: BaseGeometry, regions: list[BoundaryRow], own_code: str) -> str:
+    """Name the kabupaten/kota lying in each hole of ``geom`` (``"Kota Mojokerto (35.76)"``).
+
+    A hole is credited to the other region whose coarse outline overlaps it most.
+    """
+    names = []
+    others = [r for r in regions if r.code != own_code]
+    for poly in getattr(geom, "geoms", [geom]):
+        for ring in poly.interiors:
+            hole = Polygon(ring)
+            best = max(others, default=None,
+                       key=lambda r: r.geometry.intersection(hole).area)
+            if best is not None and best.geometry.intersection(hole).area > 0:
+                label = f"{best.name} ({best.code})"
+                if label not in names:
+                    names.append(label)
+    return ", ".join(names)
+
+
+def build_boundary(path: Path, villages: list[VillageOut], regency: Regency,
+                   regions: list[BoundaryRow] | None = None) -> dict[str, Any]:
+    """Write the regency outline dissolved from the villages; return its area and holes.
+
+    Parameters
+    ----------
+    path
+        The boundary file to write.
+    villages
+        The regency's villages.
+    regency
+        Its identity.
+    regions
+        The province's kabupaten/kota (to name what lies in the outline's holes); without it
+        :attr:`Regency.hole_note` is used.
+    """
     geom = dissolve([v.geometry for v in villages])
     holes = _holes(geom)
     derived = "dissolve of desa/kelurahan polygons"
-    if holes and regency.hole_note:
-        derived += f"; interior hole = {regency.hole_note}"
+    note = hole_note(geom, regions, regency.code) if regions else regency.hole_note
+    if holes and note:
+        derived += f"; interior hole = {note}"
     props = {"kode": regency.code, "kode_bps": regency.code_bps, "nama": regency.name,
              "luas_km2": area_km2(geom), "derived": derived}
     write_geojson(path, [feature(props, round_geometry(geom))])
     hole_km2 = [area_km2(Polygon(r)) for p in getattr(geom, "geoms", [geom]) for r in p.interiors]
     return {"luas_km2": props["luas_km2"], "holes_km2": sorted(hole_km2, reverse=True),
-            "parts": len(getattr(geom, "geoms", [geom]))}
+            "parts": len(getattr(geom, "geoms", [geom])), "hole_note": note if holes else ""}
 
 
 def write_schools(path: Path, schools: list[School]) -> None:

@@ -36,12 +36,16 @@ class Crosswalk:
         BPS 2018 kecamatan code by Kemendagri kecamatan code.
     by_name
         Human-readable notes on villages matched by name, not by the bridge's code.
+    no_bps
+        Villages no BPS 2018 entry matches (formed or renamed after 2018): they carry no BPS
+        code (``None``), noted as ``"<code> <name>"``.
     """
 
-    village_bps: dict[str, str] = field(default_factory=dict)
+    village_bps: dict[str, str | None] = field(default_factory=dict)
     village_bps_name: dict[str, str] = field(default_factory=dict)
     kecamatan_bps: dict[str, str] = field(default_factory=dict)
     by_name: list[str] = field(default_factory=list)
+    no_bps: list[str] = field(default_factory=list)
 
 
 def _similar(a: str, b: str) -> bool:
@@ -141,7 +145,7 @@ def _match_villages(villages: list[BoundaryRow], village_rows: list[tuple[int, s
 
 
 def _kecamatan_bps(kecamatan: list[BoundaryRow], villages: list[BoundaryRow],
-                   kec_map: dict[str, str], village_bps: dict[str, str],
+                   kec_map: dict[str, str], village_bps: dict[str, str | None],
                    bridge_path: Path) -> dict[str, str]:
     """Give every Kemendagri kecamatan its BPS code, from the bridge or from its villages.
 
@@ -174,8 +178,8 @@ def _kecamatan_bps(kecamatan: list[BoundaryRow], villages: list[BoundaryRow],
         if k.code in reverse:
             out[k.code] = reverse[k.code]
             continue
-        prefixes = Counter(village_bps[v.code][:7] for v in villages
-                           if v.code.startswith(k.code + "."))
+        prefixes = Counter(bps[:7] for v in villages
+                           if v.code.startswith(k.code + ".") and (bps := village_bps[v.code]))
         if not prefixes:
             raise InputError(str(bridge_path), "kecamatan has no BPS code and no villages",
                              feature=k.code)
@@ -186,6 +190,30 @@ def _kecamatan_bps(kecamatan: list[BoundaryRow], villages: list[BoundaryRow],
             raise InputError(str(bridge_path), f"BPS kecamatan {bps} maps to more than one "
                                                "Kemendagri kecamatan", feature=code)
     return out
+
+
+def _match_left_by_name(villages: list[BoundaryRow], assigned: dict[str, str], used: set[str],
+                        kec_map: dict[str, str], bps_name: dict[str, str], bps_prefix: str,
+                        by_name: list[str]) -> None:
+    """Match villages the bridge left without a code to BPS villages of similar name.
+
+    A BPS village code of the regency that no village took, whose BPS kecamatan maps to the
+    village's kecamatan and whose name is similar (:data:`NAME_SIMILARITY`), is taken when it is
+    the only such candidate; each match is noted in ``by_name``.
+    """
+    free = [bps for bps in bps_name if len(bps) == 10 and bps.startswith(bps_prefix)
+            and bps not in used]
+    for v in villages:
+        if v.code in assigned:
+            continue
+        kec = v.code[:8]
+        cands = [bps for bps in free if bps not in used and kec_map.get(bps[:7]) == kec
+                 and _similar(v.name, bps_name[bps])]
+        if len(cands) == 1:
+            assigned[v.code] = cands[0]
+            used.add(cands[0])
+            by_name.append(f"{v.name}: BPS {cands[0]} {bps_name[cands[0]]} -> {v.code} matched "
+                           "by name (not in the bridge)")
 
 
 def build_crosswalk(villages: list[BoundaryRow], kecamatan: list[BoundaryRow],
@@ -213,25 +241,19 @@ def build_crosswalk(villages: list[BoundaryRow], kecamatan: list[BoundaryRow],
     Raises
     ------
     InputError
-        When a Kemendagri village or kecamatan gets no BPS code, naming it.
+        When a Kemendagri kecamatan gets no BPS code, naming it. A village no BPS 2018 entry
+        matches gets none (see :attr:`Crosswalk.no_bps`).
     """
     bps_name = {code: name for _, code, name in names}
     kec_map, village_rows = _split_bridge(bridge, {k.code for k in kecamatan}, bps_prefix)
     cw = Crosswalk()
     assigned, used = _match_villages(villages, village_rows, kec_map, bps_name, cw.by_name)
+    _match_left_by_name(villages, assigned, used, kec_map, bps_name, bps_prefix, cw.by_name)
     missing = [v for v in villages if v.code not in assigned]
-    if missing:
-        left = [f"{bps} {bps_name.get(bps, '?')}" for _, bps, _ in village_rows if bps not in used]
-        raise InputError(
-            str(bridge_path),
-            f"{len(missing)} village(s) have no BPS code: "
-            + ", ".join(f"{v.code} {v.name}" for v in missing[:10])
-            + (f"; unmatched BPS entries: {', '.join(left[:10])}" if left else
-               "; no unmatched BPS entries left"),
-            feature=missing[0].code,
-        )
     for v in villages:
-        cw.village_bps[v.code] = assigned[v.code]
-        cw.village_bps_name[v.code] = bps_name.get(assigned[v.code], "")
+        bps = assigned.get(v.code)
+        cw.village_bps[v.code] = bps
+        cw.village_bps_name[v.code] = bps_name.get(bps, "") if bps else ""
+    cw.no_bps = [f"{v.code} {v.name}" for v in missing]
     cw.kecamatan_bps = _kecamatan_bps(kecamatan, villages, kec_map, cw.village_bps, bridge_path)
     return cw

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, delete, func, select
 
-from fonet.errors import StateError
+from fonet.errors import InputError, StateError
 from fonet.inventory import add_sites, load_regency
-from fonet.routes import attach_sites, replace_route_graph
+from fonet.routes import add_route_graph, attach_sites, replace_route_graph
 from fonet.store import models as m
 from fonet.store import require_current, transaction, upgrade
 from gis.corridors import corridor_graph
@@ -42,41 +43,94 @@ def _store_exists(engine: Engine) -> bool:
     return True
 
 
-def init_store(engine: Engine, data_dir: Path | str, *, force: bool = False) -> dict[str, Any]:
-    """Create or upgrade the store's schema and load the regency with its corridor graph.
+def boundary_code(data_dir: Path) -> str | None:
+    """Return the regency code of a data directory's boundary file, or None if unreadable."""
+    import json
+
+    from gis.regency import data_files
+
+    try:
+        path = Path(data_dir) / data_files(Path(data_dir))["boundary"]
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return str(doc["features"][0]["properties"]["kode"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def regency_codes(engine: Engine) -> list[str]:
+    """Return the codes of the regencies the store holds, in code order."""
+    from sqlalchemy import inspect
+
+    if not _store_exists(engine) or "area" not in inspect(engine).get_table_names():
+        return []
+    with transaction(engine) as s:
+        return list(s.scalars(select(m.Area.code).where(m.Area.level == "regency")
+                              .order_by(m.Area.code)))
+
+
+def init_store(engine: Engine, data_dir: Path | str | Sequence[Path | str], *,
+               force: bool = False,
+               progress: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Create or upgrade the store's schema and load regencies with their corridor graphs.
+
+    One store holds several regencies, each keyed by its code: loading a regency the store
+    does not hold adds it beside the others; one it holds already is left as it is (unless
+    ``force``).
 
     Parameters
     ----------
     engine
         The store.
     data_dir
-        The regency data directory.
+        A regency data directory, or several (a province).
     force
-        Rebuild a store that already holds a regency (its sites, route graph and plans are
-        dropped; devices are kept).
+        Rebuild the store: every regency's sites, route graph and plans are dropped (devices
+        are kept) and the given regencies loaded.
+    progress
+        Called with ``(regency code, counts)`` after each regency is loaded.
 
     Returns
     -------
     dict
-        ``status`` (``created``, ``rebuilt`` or ``unchanged``) and counts.
+        ``status`` (``created``, ``rebuilt``, ``added`` or ``unchanged``) and counts (summed
+        over the regencies loaded), with ``regencies``: the codes loaded.
     """
-    if not force and _store_exists(engine) and is_initialised(engine):
+    dirs = [Path(data_dir)] if isinstance(data_dir, str | Path) else [Path(d) for d in data_dir]
+    held = set(regency_codes(engine)) if not force else set()
+    if held and all(boundary_code(d) in held for d in dirs):
         upgrade(engine)
         return {"status": "unchanged"}
-    records = read_regency(data_dir)  # every file checked before the store is touched
+    records = [read_regency(d) for d in dirs]  # every file checked before the store is touched
+    codes = [r.boundary.code for r in records]
+    dup = {c for c in codes if codes.count(c) > 1}
+    if dup:
+        raise InputError(str(dirs[codes.index(min(dup))]), f"regency {min(dup)} is given twice")
     upgrade(engine)
-    villages = [(v.code, v.geometry, _xy(v.inner_point or v.geometry.representative_point()))
-                for v in records.villages]
-    nodes, edges = corridor_graph(villages)
+    totals: dict[str, Any] = {}
+    loaded = []
     with transaction(engine) as s:
-        rebuilt = bool(s.scalar(select(func.count()).select_from(m.Area)))
+        rebuilt = force and bool(s.scalar(select(func.count()).select_from(m.Area)))
         if rebuilt:
-            for table in (m.LinkSpan, m.Link, m.Span, m.Plan, m.RouteEdge, m.RouteNode, m.Site,
-                          m.Area):
+            for table in (m.ProvincePlan, m.ProvinceScenario, m.LinkSpan, m.Link, m.Span, m.Plan,
+                          m.RouteEdge, m.RouteNode, m.Site, m.Area):
                 s.execute(delete(table))
-        counts = load_regency(s, records)
-        counts.update(replace_route_graph(s, nodes, edges))
-    return {"status": "rebuilt" if rebuilt else "created", **counts}
+        added = bool(s.scalar(select(func.count()).select_from(m.Area)))
+        for rec in records:
+            if rec.boundary.code in held:
+                continue
+            villages = [(v.code, v.geometry,
+                         _xy(v.inner_point or v.geometry.representative_point()))
+                        for v in rec.villages]
+            nodes, edges = corridor_graph(villages)
+            counts = load_regency(s, rec)
+            counts.update(add_route_graph(s, nodes, edges))
+            for key, value in counts.items():
+                totals[key] = totals.get(key, 0) + value
+            loaded.append(rec.boundary.code)
+            if progress is not None:
+                progress(rec.boundary.code, counts)
+    status = "rebuilt" if rebuilt else "added" if added else "created"
+    return {"status": status, **totals, "regencies": loaded}
 
 
 def import_sites(engine: Engine, path: Path | str) -> dict[str, Any]:

@@ -24,14 +24,38 @@ from gis.readers import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
-FILES = {
-    "boundary": "kab_mojokerto_boundary.geojson",
-    "kecamatan": "kab_mojokerto_kecamatan.geojson",
-    "villages": "kab_mojokerto_desa_kelurahan.geojson",
-    "codes": "kab_mojokerto_kode_wilayah.csv",
-    "schools": "kab_mojokerto_sekolah_kemdikbud_2019.geojson",
+SUFFIXES = {
+    "boundary": "_boundary.geojson",
+    "kecamatan": "_kecamatan.geojson",
+    "villages": "_desa_kelurahan.geojson",
+    "codes": "_kode_wilayah.csv",
+    "schools": "_sekolah_kemdikbud_2019.geojson",
 }
-"""The files of a regency data directory, by role."""
+"""How each file of a regency data directory ends, by role (the stem names the regency)."""
+FILES = {role: f"kab_mojokerto{suffix}" for role, suffix in SUFFIXES.items()}
+"""The files of the packaged regency's data directory, by role."""
+
+
+def data_files(data_dir: Path) -> dict[str, str]:
+    """Return the files of a regency data directory by role (as :data:`FILES`).
+
+    The files share a stem named after the regency (``kab_jombang_boundary.geojson``); the
+    stem is that of the one ``*_boundary.geojson`` in the directory.
+
+    Raises
+    ------
+    InputError
+        When the directory holds the boundaries of more than one regency.
+    """
+    found = (sorted(Path(data_dir).glob("*" + SUFFIXES["boundary"]))
+             if Path(data_dir).is_dir() else [])
+    if not found:
+        return dict(FILES)
+    if len(found) > 1:
+        raise InputError(str(data_dir), "holds more than one regency boundary: "
+                                        f"{', '.join(p.name for p in found)}")
+    stem = found[0].name.removesuffix(SUFFIXES["boundary"])
+    return {role: stem + suffix for role, suffix in SUFFIXES.items()}
 
 REGENCY_TOLERANCE_M = 3000.0
 """How far outside the boundary a kecamatan, village or school may reach before it is an error."""
@@ -49,7 +73,7 @@ def read_regency(data_dir: Path | str) -> RegencyRecords:
     Parameters
     ----------
     data_dir
-        A directory with the files named in :data:`FILES`; its ``SHA256SUMS`` manifest, when
+        A directory with the files named in :func:`data_files`; its ``SHA256SUMS`` manifest, when
         present (always for the packaged data), is verified first.
 
     Returns
@@ -63,9 +87,10 @@ def read_regency(data_dir: Path | str) -> RegencyRecords:
         Naming the file, feature and field at fault.
     """
     data_dir = Path(data_dir)
-    verify_data_dir(data_dir, FILES.values(),
+    files = data_files(data_dir)
+    verify_data_dir(data_dir, files.values(),
                     require_manifest=data_dir.resolve() == packaged_data_dir().resolve())
-    paths = {role: data_dir / name for role, name in FILES.items()}
+    paths = {role: data_dir / name for role, name in files.items()}
 
     boundary = _read_boundary(paths["boundary"])
     extent = _regency_extent(boundary.geometry)
@@ -201,7 +226,7 @@ def _read_villages(path: Path, codes_path: Path, kec_codes: set[str],
     v = read_vector(path)
     require_columns(v, ["kode", "kode_bps_2018", "nama", "jenis", "kode_kec"], path)
     check_unique(v, "kode", path)
-    check_unique(v, "kode_bps_2018", path)
+    check_unique(v[v["kode_bps_2018"].notna()], "kode_bps_2018", path)
     check_geometries(v, path, "kode")
     _check_inside(v, path, "kode", extent)
     inner = _read_inner_points(codes_path)
@@ -215,7 +240,7 @@ def _read_villages(path: Path, codes_path: Path, kec_codes: set[str],
             raise InputError(str(codes_path), "inner point lies outside its village polygon",
                              feature=r.kode)
         villages.append(
-            AreaRecord(level="village", code=str(r.kode), code_bps=str(r.kode_bps_2018),
+            AreaRecord(level="village", code=str(r.kode), code_bps=_str(r.kode_bps_2018),
                        name=str(r.nama), village_type=str(r.jenis), parent_code=str(r.kode_kec),
                        geometry=r.geometry, inner_point=point,
                        area_km2=float(r.luas_km2) if "luas_km2" in v else None)
@@ -250,6 +275,8 @@ def _read_inner_points(path: Path) -> dict[str, Point]:
 def _read_schools(path: Path, extent) -> tuple[list[SiteRecord], dict[str, int]]:  # noqa: ANN001
     """Read school points; those without coordinates are counted, not invented."""
     s = read_vector(path)
+    if s.empty:  # a regency whose sources hold no school list
+        return [], {}
     require_columns(s, ["npsn", "nama", "bentuk", "qa"], path)
     check_unique(s, "npsn", path)
     records: list[SiteRecord] = []

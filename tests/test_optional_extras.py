@@ -1,4 +1,4 @@
-"""The service and the planner import and run without the optional extras (demo, osm)."""
+"""The service and the planner import and run without the optional extras (demo, osm, province)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-OPTIONAL = ("snmpsim", "pysmi", "pyrosm", "osmnx")
+OPTIONAL = ("snmpsim", "pysmi", "pyrosm", "osmnx", "distributed", "dask")
 
 # A child interpreter in which the optional packages cannot be imported, as on a machine
 # where `pip install fonet` ran without extras.

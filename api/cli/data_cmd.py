@@ -9,22 +9,34 @@ import typer
 
 from api.cli.common import err_console, handle_errors, print_json, settings
 
-data_app = typer.Typer(help="Get the regency's geographic data.", no_args_is_help=True)
+data_app = typer.Typer(help="Get the geographic data of a regency or province.",
+                       no_args_is_help=True)
 
 
 @data_app.command("fetch")
 @handle_errors
 def fetch(
+    regency: Annotated[
+        str | None,
+        typer.Option("--regency", help="Kemendagri code of the kabupaten/kota to build, e.g. "
+                                       "35.17 [default: 35.16, the packaged regency]."),
+    ] = None,
+    province: Annotated[
+        str | None,
+        typer.Option("--province", help="Build every kabupaten/kota of this province (e.g. "
+                                        "35), one sub-directory per code."),
+    ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Directory to write (default: FONET_DATA_DIR, else the "
-                                   "per-user data folder; never the data packaged with "
-                                   "fonet)."),
+        typer.Option("--out", help="Directory to write (default: the per-user data folder "
+                                   "for the code; without a code FONET_DATA_DIR, else the "
+                                   "per-user folder; never the data packaged with fonet)."),
     ] = None,
     from_dir: Annotated[
         Path | None,
         typer.Option("--from-dir", help="Convert raw source files already downloaded into this "
-                                        "directory instead of downloading them."),
+                                        "directory (by file name or under their repository "
+                                        "paths) instead of downloading them."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace data files already in the directory.")
@@ -39,35 +51,63 @@ def fetch(
 ) -> None:
     """Download the public sources at pinned commits and convert them into the data files.
 
-    Villages and kecamatan: cahyadsn/wilayah_boundaries. BPS codes: kodewilayah/explorer.
-    Schools: suryavip/daftar-sekolah-indonesia (all MIT licensed).
+    Villages, kecamatan and kabupaten/kota: cahyadsn/wilayah_boundaries. BPS codes:
+    kodewilayah/explorer. Schools (Kabupaten Mojokerto only): suryavip/daftar-sekolah-indonesia
+    (all MIT licensed).
 
     Downloads are kept in OUT/raw, and OUT/SOURCES.md records where and when each came from.
     """
     from fonet.config import default_fetch_dir
-    from gis.fetch import fetch_regency_data
+    from fonet.errors import InputError
+    from gis.fetch import DEFAULT_REGENCY_CODE, fetch_province_data, fetch_regency_data
     from gis.fetch_sources import DEFAULT_BASE_URL
 
-    directory = out or settings().data_dir or default_fetch_dir()
+    if regency is not None and province is not None:
+        raise InputError("--regency/--province", "give one of them, not both")
+    code = province or regency
+    directory = out or (default_fetch_dir(code) if code else
+                        settings().data_dir or default_fetch_dir())
+    url = base_url or DEFAULT_BASE_URL
     if from_dir is None:  # the download draws its own progress bars
         err_console.print(f"Downloading the raw sources into {directory / 'raw'} ...")
-        result = fetch_regency_data(directory, force=force,
-                                    base_url=base_url or DEFAULT_BASE_URL,
-                                    show_progress=not as_json)
-    else:
-        with err_console.status(f"Building the regency data in {directory} ..."):
-            result = fetch_regency_data(directory, from_dir=from_dir, force=force)
+    if province is not None:
+        def done(c: str, summary: dict) -> None:
+            if not as_json:
+                err_console.print(f"  {c} {summary['name']}: {summary['villages']} villages, "
+                                  f"{summary['kecamatan']} kecamatan", highlight=False)
+
+        result = fetch_province_data(directory, province=province, from_dir=from_dir,
+                                     force=force, base_url=url,
+                                     show_progress=not as_json and from_dir is None,
+                                     progress=done)
+        if as_json:
+            print_json(result)
+            return
+        err_console.print(f"Wrote {len(result['regencies'])} kabupaten/kota to "
+                          f"{result['out_dir']}: {result['villages']} villages, "
+                          f"{result['kecamatan']} kecamatan.")
+        return
+    with err_console.status(f"Building the regency data in {directory} ..."):
+        result = fetch_regency_data(directory, regency=regency or DEFAULT_REGENCY_CODE,
+                                    from_dir=from_dir, force=force, base_url=url,
+                                    show_progress=not as_json and from_dir is None)
     if as_json:
         print_json(result)
         return
-    qa = ", ".join(f"{k} {v}" for k, v in sorted(result["schools_qa"].items()))
+    if result["schools_source"]:
+        qa = ", ".join(f"{k} {v}" for k, v in sorted(result["schools_qa"].items()))
+        schools = f"{result['schools']} schools ({qa})"
+    else:
+        schools = f"no schools ({result['schools_note']})"
     err_console.print(
-        f"Wrote {len(result['files'])} files to {result['out_dir']}: {result['villages']} "
-        f"villages, {result['kecamatan']} kecamatan, regency {result['boundary']['luas_km2']} "
-        f"km², {result['schools']} schools ({qa})."
+        f"Wrote {len(result['files'])} files of {result['name']} ({result['code']}) to "
+        f"{result['out_dir']}: {result['villages']} villages, {result['kecamatan']} kecamatan, "
+        f"regency {result['boundary']['luas_km2']} km², {schools}."
     )
     for note in result["matched_by_name"]:
         err_console.print(f"  {note}", highlight=False)
+    for note in result["no_bps_code"]:
+        err_console.print(f"  no BPS 2018 code: {note}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,37 +12,93 @@ from api.cli.common import engine, err_console, handle_errors, print_json, setti
 import_app = typer.Typer(help="Add sites or a road network to the store.", no_args_is_help=True)
 
 
+def _init_dirs(data_dir: Path | None, regency: str | None,
+               province: str | None) -> list[Path]:
+    """Return the regency data directories ``fonet init`` loads."""
+    from fonet.config import default_fetch_dir
+    from fonet.datasets import packaged_data_dir
+    from fonet.errors import InputError
+    from gis.fetch_sources import check_province_code, check_regency_code
+    from gis.load import boundary_code
+
+    if regency is not None and province is not None:
+        raise InputError("--regency/--province", "give one of them, not both")
+    if province is not None:
+        province = check_province_code(province)
+        base = data_dir or default_fetch_dir(province)
+        dirs = sorted(d for d in base.glob(f"{province}.*") if d.is_dir()) \
+            if base.is_dir() else []
+        if not dirs:
+            raise InputError(str(base), f"no kabupaten/kota data of province {province} here "
+                                        f"(run `fonet data fetch --province {province}`)")
+        return dirs
+    if regency is None:
+        return [data_dir or settings().regency_dir]
+    code = check_regency_code(regency)
+    directory = data_dir or default_fetch_dir(code)
+    if data_dir is None and not directory.exists() and \
+            boundary_code(packaged_data_dir()) == code:
+        directory = packaged_data_dir()
+    if not directory.is_dir():
+        raise InputError(str(directory), f"no data of regency {code} here (run `fonet data "
+                                         f"fetch --regency {code}`)")
+    found = boundary_code(directory)
+    if found is not None and found != code:
+        raise InputError(str(directory), f"holds regency {found}, not {code}", feature=code)
+    return [directory]
+
+
 @handle_errors
 def init(
     data_dir: Annotated[
         Path | None,
-        typer.Option(help="Regency data directory [default: FONET_DATA_DIR, else the regency "
-                          "data packaged with fonet]."),
+        typer.Option(help="Regency data directory (with --province: the directory holding "
+                          "one per kabupaten/kota) [default: with a code, the per-user data "
+                          "folder of that code; else FONET_DATA_DIR, else the regency data "
+                          "packaged with fonet]."),
+    ] = None,
+    regency: Annotated[
+        str | None, typer.Option("--regency", help="Load this kabupaten/kota (e.g. 35.17), "
+                                                   "beside the regencies already loaded.")
+    ] = None,
+    province: Annotated[
+        str | None, typer.Option("--province", help="Load every kabupaten/kota of this "
+                                                    "province (e.g. 35).")
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Rebuild a store that already holds the regency "
-                                           "(drops its sites, route graph and plans).")
+        bool, typer.Option("--force", help="Rebuild a store that already holds regencies "
+                                           "(drops their sites, route graph and plans).")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Create the store (or upgrade its schema) and load the regency.
+    """Create the store (or upgrade its schema) and load a regency, or a whole province.
 
-    Loads the 304 villages, 18 kecamatan, the boundary and the schools from the data directory,
-    places one approximate office per village and kecamatan, and derives the corridor graph
-    between neighbouring villages. The store is FONET_DB_URL (an SQLite file by default).
+    Loads the villages, kecamatan, the boundary and the schools (where the regency has a school
+    list) from the data directory, places one approximate office per village and kecamatan,
+    and derives the corridor graph between neighbouring villages. One store holds several
+    regencies, keyed by code. The store is FONET_DB_URL (an SQLite file by default).
     """
     from gis.load import init_store
 
-    directory = data_dir or settings().regency_dir
-    with err_console.status(f"Loading the regency from {directory} ..."):
-        result = init_store(engine(), directory, force=force)
+    dirs = _init_dirs(data_dir, regency, province)
+
+    def loaded(code: str, counts: dict) -> None:
+        if len(dirs) > 1 and not as_json:
+            err_console.print(f"  {code}: {counts['villages']} villages, {counts['kecamatan']} "
+                              f"kecamatan, {counts['route_edges']} route edges",
+                              highlight=False)
+
+    where = dirs[0] if len(dirs) == 1 else f"{len(dirs)} directories in {dirs[0].parent}"
+    with err_console.status(f"Loading from {where} ..."):
+        result = init_store(engine(), dirs, force=force, progress=loaded)
     if as_json:
         print_json(result)
     elif result["status"] == "unchanged":
         err_console.print("The store already holds the regency (use --force to rebuild it).")
     else:
         err_console.print(
-            f"Store {result['status']}: {result['villages']} villages, "
+            f"Store {result['status']} ({', '.join(result['regencies'])}): "
+            f"{result['villages']} villages, "
             f"{result['kecamatan']} kecamatan, {result['schools']} schools "
             f"({result.get('schools_skipped_no_coordinates', 0)} without coordinates skipped), "
             f"{result['route_nodes']} route nodes, {result['route_edges']} route edges."

@@ -14,6 +14,7 @@ from api.cli.common import (
     language,
     print_json,
     set_language,
+    settings,
     tr,
 )
 from api.cli.summaries import plan_summary
@@ -99,6 +100,19 @@ def plan(
     year: Annotated[int | None, typer.Option(help="Year label of the phase.")] = None,
     priority: Annotated[Path | None, typer.Option(
         help="CSV code,priority weighting target sites [default: 1 each].")] = None,
+    regency: Annotated[str | None, typer.Option(
+        "--regency", help="Plan this regency (code, e.g. 35.17) of a store holding several "
+                          "[default: the only, else the first, loaded].")] = None,
+    province: Annotated[str | None, typer.Option(
+        "--province", help="Plan every regency of this province (e.g. 35) as independent "
+                           "tasks on Dask, then the provincial backbone joining their POPs; "
+                           "stored as one provincial scenario.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="With --province: address of a running Dask scheduler "
+                            "(tcp://HOST:8786) [default: a local cluster].")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="With --province and no --scheduler: worker processes of the "
+                                 "local cluster.")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     lang: Annotated[str | None, typer.Option("--lang", help="Language of the summary: id or "
                                                          "en [default: FONET_LANG, else id].")
@@ -112,6 +126,11 @@ def plan(
     phased (offices and OPDs first). Built cable is reused where it has spare cores.
     """
     if ctx.invoked_subcommand is not None:
+        return
+    if province is not None:
+        _plan_province(province, regency=regency, scheduler=scheduler, workers=workers,
+                       name=name, profile=profile, seed=seed, as_json=as_json,
+                       others=(pop, hub, targets, budget_idr, priority))
         return
     from fonet.planning.plan import run_plan
     from fonet.planning.profile import load_profile
@@ -127,7 +146,8 @@ def plan(
     with err_console.status(tr("cli.plan.progress")), transaction(eng) as s:
         result = run_plan(s, prof, name=name, pop_code=pop, hub_codes=_pairs(hub or []),
                           include_schools=schools, seed=seed, targets=kinds,
-                          budget_idr=budget_idr, year=year, priority=weights)
+                          budget_idr=budget_idr, year=year, priority=weights,
+                          regency=regency)
     if as_json:
         print_json(result.to_json())
         return
@@ -136,6 +156,46 @@ def plan(
     if r.targets:
         err_console.print(f"targets {','.join(r.targets)}: {r.targets_connected}/"
                           f"{r.targets_total} connected; {len(r.targets_deferred)} deferred")
+
+
+def _plan_province(province: str, *, regency: str | None, scheduler: str | None,
+                   workers: int, name: str | None, profile: Path | None, seed: int,
+                   as_json: bool, others: tuple) -> None:
+    """``fonet plan --province``: every regency on Dask, then the provincial backbone."""
+    from gis.province_plan import plan_province
+
+    if regency is not None:
+        raise InputError("--regency/--province", "give one of them, not both")
+    if any(o for o in others):
+        raise InputError("--province", "plans every regency whole: --pop, --hub, --targets, "
+                                       "--budget-idr and --priority apply to one regency")
+    url = settings().db_url
+
+    def arrived(code: str, res: dict) -> None:  # on stderr, with --json too
+        p = res["plan"]
+        err_console.print(
+            f"  {code}: plan {p['plan_id']} reaches {p['villages_connected']}/"
+            f"{p['villages_total']} villages, two-edge-connected: "
+            f"{p['backbone_two_edge_connected']}; {res['seconds']} s", highlight=False)
+
+    with err_console.status(f"Planning province {province} on Dask ..."):
+        result = plan_province(url, province, scheduler=scheduler, workers=workers, name=name,
+                               profile_path=profile, seed=seed, progress=arrived)
+    if as_json:
+        print_json(result)
+        return
+    b = result["backbone"]
+    err_console.print(
+        f"Scenario {result['scenario_id']} ({result['name']}): {len(result['regencies'])} "
+        f"regencies, reaches {result['villages_connected']}/{result['villages_total']} "
+        f"villages; provincial backbone from {b['core']}: {len(b['rings'])} rings over "
+        f"{b['corridors']} corridors, {b['route_km']} km, two-edge-connected: "
+        f"{b['two_edge_connected']}; {result['seconds']} s.")
+    for spof in b["single_points_of_failure"]:
+        err_console.print(f"  single point of failure: corridor {spof['a']}–{spof['b']} "
+                          f"({spof['length_km']} km)", highlight=False)
+    if b["unreached"]:
+        err_console.print(f"  not joined to the backbone: {', '.join(b['unreached'])}")
 
 
 @plan_app.command("list")

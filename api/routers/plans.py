@@ -60,6 +60,10 @@ class PlanIn(BaseModel):
     profile: dict[str, Any] | None = Field(
         default=None, description="Sections of the planning profile to override (merged into "
                                   "the default profile).")
+    regency: str | None = Field(
+        default=None, max_length=8, description="In a store holding several regencies, the "
+                                                "one to plan (Kemendagri code, e.g. 35.17; "
+                                                "default: the first).")
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +207,7 @@ def _check_plan_input(engine: Any, body: PlanIn) -> None:
     with reader(engine) as s:
         check_plan_request(s, name=body.name, pop_code=body.pop, hub_codes=body.hubs,
                            targets=body.targets, budget_idr=body.budget_idr,
-                           priority=body.priority)
+                           priority=body.priority, regency=body.regency)
 
 
 @router.post("/plans", status_code=202, summary="Run a plan as a job (engineer)",

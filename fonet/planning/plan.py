@@ -38,6 +38,7 @@ from fonet.planning.plan_store import check_name, committed_backbone, store_plan
 from fonet.planning.profile import Profile
 from fonet.planning.result import PlanResult, PopFigures, SpofEdge
 from fonet.planning.rings import backbone_bridges, build_ring, petals
+from fonet.planning.scope import regencies, regency_bbox, regency_subgraph, resolve_regency
 from fonet.store.models import SITE_KINDS, Area, Site
 
 SERVED_KINDS = ("kecamatan_office", "village_office", "opd")
@@ -65,6 +66,8 @@ def _resolve_pinned(
     A known kecamatan, a hub-capable site of that kecamatan, one hub per kecamatan.
     """
     kec = {a.code: a for a in session.scalars(select(Area).where(Area.level == "kecamatan"))}
+    kecs = {r.kecamatan_code for r in refs.values()}
+    kec = {c: a for c, a in kec.items() if c in kecs}  # those of the regency planned
     by_name = {a.name.casefold(): a.code for a in kec.values()}
     pinned: dict[str, PlanSiteRef] = {}
     for key, code in hub_codes.items():
@@ -108,12 +111,22 @@ def _check_targets(targets: Sequence[str] | None, budget_idr: float | None,
 
 def _checked_input(session: Session, *, pop_code: str | None,
                    hub_codes: Mapping[str, str] | None, targets: Sequence[str] | None,
-                   budget_idr: float | None, priority: Mapping[str, float] | None
+                   budget_idr: float | None, priority: Mapping[str, float] | None,
+                   regency: str | None = None
                    ) -> tuple[nx.Graph, list[PlanSiteRef], dict[str, PlanSiteRef]]:
-    """Check a plan request against the store; return the route graph, sites and pinned hubs."""
-    g = route_graph(session)
+    """Check a plan request against the store; return the route graph, sites and pinned hubs.
+
+    When the store holds several regencies, the graph and sites are those of ``regency`` (by
+    default the first one).
+    """
+    code = resolve_regency(session, regency)
+    several = code is not None and len(regencies(session)) > 1
+    g = route_graph(session, bbox=regency_bbox(session, code) if several else None)
     if g.number_of_nodes() == 0:
         raise StateError("the store has no route graph: run `fonet init` first")
+    if several and code is not None:
+        site_kec = {i: k for i, k in session.execute(select(Site.id, Site.kecamatan_code))}
+        g = regency_subgraph(g, site_kec, code)
     refs = _refs(session, g)
     by_code = {r.code: r for r in refs}
     _check_targets(targets, budget_idr, priority, by_code)
@@ -126,7 +139,8 @@ def _checked_input(session: Session, *, pop_code: str | None,
 def check_plan_request(session: Session, *, name: str | None = None,
                        pop_code: str | None = None, hub_codes: Mapping[str, str] | None = None,
                        targets: Sequence[str] | None = None, budget_idr: float | None = None,
-                       priority: Mapping[str, float] | None = None) -> None:
+                       priority: Mapping[str, float] | None = None,
+                       regency: str | None = None) -> None:
     """Refuse a plan request that :func:`run_plan` would refuse, without planning.
 
     The service calls it before queueing a plan job, so bad input is answered at once.
@@ -139,7 +153,7 @@ def check_plan_request(session: Session, *, name: str | None = None,
     if name is not None:
         check_name(session, name)
     _checked_input(session, pop_code=pop_code, hub_codes=hub_codes, targets=targets,
-                   budget_idr=budget_idr, priority=priority)
+                   budget_idr=budget_idr, priority=priority, regency=regency)
 
 
 def run_plan(
@@ -155,6 +169,7 @@ def run_plan(
     budget_idr: float | None = None,
     year: int | None = None,
     priority: Mapping[str, float] | None = None,
+    regency: str | None = None,
 ) -> PlanResult:
     """Plan the regency's coverage (or an extension phase) and store it as a new scenario.
 
@@ -187,6 +202,9 @@ def run_plan(
         Label of the phase.
     priority
         Site code → weight (default 1 for every target).
+    regency
+        Code of the regency to plan when the store holds several (default: the first); the
+        plan reads and writes only that regency's graph and sites.
 
     Returns
     -------
@@ -197,8 +215,10 @@ def run_plan(
     if include_schools is None:
         include_schools = profile.topology.include_schools
     plan_name = check_name(session, name)
+    code = resolve_regency(session, regency)
     g, refs, pinned = _checked_input(session, pop_code=pop_code, hub_codes=hub_codes,
-                                     targets=targets, budget_idr=budget_idr, priority=priority)
+                                     targets=targets, budget_idr=budget_idr, priority=priority,
+                                     regency=code)
     mark_built(session, g)
     priced_graph(g, profile)
     if targets:
@@ -216,8 +236,11 @@ def run_plan(
     result = eng.figures
     result.pop = PopFigures(code=design.pop.code, name=design.pop.name,
                             chosen_by=design.pop_how)
-    result.villages_total = session.scalar(
-        select(func.count()).select_from(Area).where(Area.level == "village")) or 0
+    villages = select(func.count()).select_from(Area).where(Area.level == "village")
+    if code is not None:
+        villages = villages.where(Area.code.startswith(code + "."))
+    result.villages_total = session.scalar(villages) or 0
+    result.regency_code = code
     result.existing_single_points = [
         SpofEdge(route_edge_id=g.edges[u, v]["edge_id"], u=u, v=v,
                  length_m=round(g.edges[u, v]["length_m"], 1)) for u, v in existing_bridges(g)]

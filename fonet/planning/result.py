@@ -144,6 +144,7 @@ class PlanResult(_Figures):
 
     plan_id: int = 0
     name: str = ""
+    regency_code: str | None = None
     villages_total: int = 0
     villages_connected: int = 0
     offices_total: int = 0

@@ -78,7 +78,9 @@ def _tour(members: Sequence[PlanSiteRef], cost: dict[tuple[int, int], float]) ->
     cycle = nx.approximation.traveling_salesman_problem(k, cycle=True, weight="weight")
     i = cycle.index(0)
     cycle = cycle[i:-1] + cycle[:i]
-    return cycle
+    # the approximation may pass a member twice: shortcut the repeats (the costs are
+    # shortest-path lengths, so a shortcut never costs more)
+    return list(dict.fromkeys(cycle))
 
 
 def build_ring(g: nx.Graph, members: Sequence[PlanSiteRef], weight: str = "cost",

@@ -338,6 +338,34 @@ class PlanSite(Base):
     attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class ProvinceScenario(Base):
+    """A province planned at once: one plan per regency and a provincial backbone.
+
+    The backbone joins the regency POPs; its rings and single points of failure are in
+    ``summary``.
+    """
+
+    __tablename__ = "province_scenario"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    province: Mapped[str] = mapped_column(String(8), index=True)
+    """Kemendagri province code, e.g. ``35``."""
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProvincePlan(Base):
+    """The plan of one regency in a provincial scenario."""
+
+    __tablename__ = "province_plan"
+
+    scenario_id: Mapped[int] = mapped_column(
+        ForeignKey("province_scenario.id", ondelete="CASCADE"), primary_key=True)
+    regency_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+
+
 # the observed-telemetry tables share the metadata (imported last: they refer to the above)
 from fonet.store import access as _access  # noqa: E402, F401
 from fonet.store import fibre as _fibre  # noqa: E402, F401

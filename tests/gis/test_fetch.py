@@ -107,7 +107,7 @@ OUTSIDE_CENTROID = "35.16.02.2002"  # the source's centroid for it lies in 35.16
 
 
 def make_raw(raw: Path) -> Path:
-    """Write the five raw files of the synthetic regency into ``raw``."""
+    """Write the six raw files of the synthetic regency into ``raw``."""
     raw.mkdir(parents=True, exist_ok=True)
     rows = []
     for code, (name, geom) in VILLAGES.items():
@@ -115,6 +115,11 @@ def make_raw(raw: Path) -> Path:
         lat, lng = (-7.53, 112.41) if code == OUTSIDE_CENTROID else (c.y, c.x)
         rows.append((code, name, lat, lng, geom))
     write_boundary_sql(raw / "wilayah_boundaries_kel_35.16.sql", rows)
+    write_boundary_sql(raw / "wilayah_boundaries_kab_35.sql", [
+        ("35.01", "Kabupaten Pacitan", -8.1, 110.9, box(110.9, -8.2, 111.0, -8.1)),
+        ("35.16", "Kabupaten Mojokerto", -7.52, 112.42, box(112.38, -7.54, 112.46, -7.50)),
+        ("35.76", "Kota Mojokerto", -7.51, 112.43, HOLE),
+    ])
     write_boundary_sql(raw / "wilayah_boundaries_kec_35.sql", [
         ("35.01.01", "Donorojo", -8.1, 110.9, box(110.9, -8.2, 111.0, -8.1)),
         ("35.16.01", "Alpha", -7.51, 112.43, box(112.38, -7.52, 112.46, -7.50)),
@@ -323,14 +328,25 @@ def test_unexpected_schools_json(raw: Path, tmp_path: Path) -> None:
     _fails(raw, tmp_path, "malformed JSON", "line 1")
 
 
-def test_bad_tsv_line_and_missing_bps_code(raw: Path, tmp_path: Path) -> None:
+def test_bad_tsv_line_and_villages_missing_from_the_bridge(raw: Path, tmp_path: Path) -> None:
     bridge = raw / "bps-to-dagri.tsv"
     good = bridge.read_text()
     bridge.write_text(good + "3516010009\t35.16.01.2009\textra\n")
     _fails(raw, tmp_path, bridge.name, "line 14", "2 tab-separated columns")
+    # not in the bridge: matched by its BPS name in its kecamatan
     bridge.write_text(good.replace("3516010001\t35.16.01.2001\n", ""))
-    err = _fails(raw, tmp_path, bridge.name, "35.16.01.2001 Alpha Satu", "no BPS code")
-    assert err.feature == "35.16.01.2001"
+    result = fetch_regency_data(tmp_path / "a", from_dir=raw)
+    assert any("Alpha Satu: BPS 3516010001 ALPHA SATU" in n for n in result["matched_by_name"])
+    assert result["no_bps_code"] == []
+    # in no BPS table at all (a village formed after 2018): no BPS code, reported
+    names = raw / "bps-20181.tsv"
+    names.write_text(names.read_text().replace("3516010001\tALPHA SATU\n", ""))
+    result = fetch_regency_data(tmp_path / "b", from_dir=raw)
+    assert result["no_bps_code"] == ["35.16.01.2001 Alpha Satu"]
+    assert "35.16.01.2001 Alpha Satu" in (tmp_path / "b" / "SOURCES.md").read_text()
+    regency = read_regency(tmp_path / "b")
+    bps = {v.code: v.code_bps for v in regency.villages}
+    assert bps["35.16.01.2001"] is None and bps["35.16.01.2002"] == "3516010002"
 
 
 def test_missing_raw_file(raw: Path, tmp_path: Path) -> None:
@@ -464,6 +480,12 @@ def test_round_trip_of_the_shipped_data(data_dir: Path, tmp_path: Path) -> None:
     write_boundary_sql(raw / "wilayah_boundaries_kel_35.16.sql", [
         (f["properties"]["kode"], f["properties"]["nama"], f["properties"]["lat"],
          f["properties"]["lng"], shape(f["geometry"])) for f in villages], per_insert=50)
+    (outline,) = features(data_dir / "kab_mojokerto_boundary.geojson")
+    geom = shape(outline["geometry"])
+    hole = Polygon(geom.interiors[0])
+    write_boundary_sql(raw / "wilayah_boundaries_kab_35.sql", [
+        ("35.16", "Kabupaten Mojokerto", geom.centroid.y, geom.centroid.x, Polygon(geom.exterior)),
+        ("35.76", "Kota Mojokerto", hole.centroid.y, hole.centroid.x, hole)])
     kec = features(data_dir / "kab_mojokerto_kecamatan_source_simplified.geojson")
     write_boundary_sql(raw / "wilayah_boundaries_kec_35.sql", [
         (f["properties"]["kode"], f["properties"]["nama"], f["properties"]["lat"],
@@ -476,7 +498,7 @@ def test_round_trip_of_the_shipped_data(data_dir: Path, tmp_path: Path) -> None:
     first, last = table[0], table[-1]
     stale = {first["kode_bps_2018"]: last["kode_kemendagri"],
              last["kode_bps_2018"]: first["kode_kemendagri"]}
-    write_tsv(raw / "bps-to-dagri.tsv", kecs + [
+    write_tsv(raw / "bps-to-dagri.tsv", [("3516", "35.16"), *kecs] + [
         (r["kode_bps_2018"], stale.get(r["kode_bps_2018"], r["kode_kemendagri"])) for r in table])
     write_tsv(raw / "bps-20181.tsv", [(r["kode_bps_2018"], r["nama_bps_2018"]) for r in table])
     schools = features(data_dir / "kab_mojokerto_sekolah_kemdikbud_2019.geojson")
