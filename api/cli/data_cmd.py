@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import err_console, handle_errors, print_json, settings
+from api.cli.common import err_console, handle_errors, print_json, settings, tr
 
 data_app = typer.Typer(help="Get the regency's geographic data.", no_args_is_help=True)
 
@@ -50,22 +50,21 @@ def fetch(
 
     directory = out or settings().data_dir or default_fetch_dir()
     if from_dir is None:  # the download draws its own progress bars
-        err_console.print(f"Downloading the raw sources into {directory / 'raw'} ...")
+        err_console.print(tr("cli.data.downloading", path=directory / "raw"), highlight=False)
         result = fetch_regency_data(directory, force=force,
                                     base_url=base_url or DEFAULT_BASE_URL,
                                     show_progress=not as_json)
     else:
-        with err_console.status(f"Building the regency data in {directory} ..."):
+        with err_console.status(tr("cli.data.building", path=directory)):
             result = fetch_regency_data(directory, from_dir=from_dir, force=force)
     if as_json:
         print_json(result)
         return
     qa = ", ".join(f"{k} {v}" for k, v in sorted(result["schools_qa"].items()))
-    err_console.print(
-        f"Wrote {len(result['files'])} files to {result['out_dir']}: {result['villages']} "
-        f"villages, {result['kecamatan']} kecamatan, regency {result['boundary']['luas_km2']} "
-        f"km², {result['schools']} schools ({qa})."
-    )
+    err_console.print(tr("cli.data.wrote", files=len(result["files"]), path=result["out_dir"],
+                         villages=result["villages"], kecamatan=result["kecamatan"],
+                         area=result["boundary"]["luas_km2"], schools=result["schools"], qa=qa),
+                      highlight=False)
     for note in result["matched_by_name"]:
         err_console.print(f"  {note}", highlight=False)
 

@@ -11,6 +11,7 @@ from api.cli.common import (
     engine,
     err_console,
     handle_errors,
+    label,
     language,
     print_json,
     set_language,
@@ -134,8 +135,9 @@ def plan(
     err_console.print(plan_summary(result, language()), highlight=False)
     r = result
     if r.targets:
-        err_console.print(f"targets {','.join(r.targets)}: {r.targets_connected}/"
-                          f"{r.targets_total} connected; {len(r.targets_deferred)} deferred")
+        err_console.print(tr("cli.plan.targets", targets=",".join(r.targets),
+                             connected=r.targets_connected, total=r.targets_total,
+                             deferred=len(r.targets_deferred)), highlight=False)
 
 
 @plan_app.command("list")
@@ -155,11 +157,16 @@ def plan_list(
         print_json(rows)
         return
     if not rows:
-        err_console.print("no plans stored")
+        err_console.print(tr("cli.plan.none"))
+    lang = language()
     for p in rows:
-        status = ", ".join(f"{n} {k}" for k, n in p["spans_by_status"].items())
-        err_console.print(f"{p['plan_id']:>4}  {p['name']:<24} POP {p['pop'] or '-':<18} "
-                          f"{p['route_km']:>9.3f} km  Rp{p['cost_idr']:>16,}  spans: {status}")
+        status = ", ".join(f"{n} {label('cli.span_status.', k)}"
+                           for k, n in p["spans_by_status"].items())
+        err_console.print(tr("cli.plan.row", id=f"{p['plan_id']:>4}", name=f"{p['name']:<24}",
+                             pop=f"{p['pop'] or '-':<18}",
+                             km=f"{number(p['route_km'], lang, 3):>9}",
+                             cost=f"{rupiah(p['cost_idr'], lang):>18}", status=status),
+                          highlight=False)
 
 
 @plan_app.command("commit")
@@ -188,8 +195,9 @@ def plan_commit(
     if as_json:
         print_json(out)
         return
-    err_console.print(f"plan {out['plan_id']}: {out['spans']} spans and {out['links']} links "
-                      f"now {out['status']}; {out['sites_connected']} sites connected")
+    err_console.print(tr("cli.plan.committed", id=out["plan_id"], spans=out["spans"],
+                         links=out["links"], status=label("cli.span_status.", out["status"]),
+                         sites=out["sites_connected"]), highlight=False)
 
 
 @handle_errors

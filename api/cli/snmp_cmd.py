@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import engine, err_console, handle_errors, print_json
+from api.cli.common import engine, err_console, handle_errors, language, print_json, tr
 from fonet.errors import InputError, NotFoundError, StateError
 
 devices_app = typer.Typer(help="SNMP devices and their interfaces.", no_args_is_help=True)
@@ -37,8 +37,8 @@ def _detect_and_discover(eng, name: str, *, detect: bool) -> int:  # noqa: ANN00
     try:
         detection, found = asyncio.run(detect_device(target))
     except DeviceUnreachableError as exc:
-        err_console.print(f"[yellow]warning:[/] {exc}; profiles and interfaces will be read "
-                          f"by `fonet devices discover {name}`", highlight=False)
+        err_console.print(tr("cli.devices.unreachable", error=exc, name=name),
+                          style="yellow", highlight=False)
         return 0
     with transaction(eng) as s:
         device = s.scalar(select(Device).where(Device.name == name))
@@ -48,8 +48,9 @@ def _detect_and_discover(eng, name: str, *, detect: bool) -> int:  # noqa: ANN00
             set_profiles(s, device, detection.profiles, detection.detected_by)
         upsert_interfaces(s, device, found)
     if detect:
-        err_console.print(f"{name}: profiles {', '.join(detection.profiles)} "
-                          f"({detection.detected_by})", highlight=False)
+        err_console.print(tr("cli.devices.profiles", name=name,
+                             profiles=", ".join(detection.profiles), by=detection.detected_by),
+                          highlight=False)
     return len(found)
 
 
@@ -108,7 +109,8 @@ def devices_add(
                    priv_proto=priv_proto, priv_key=priv_key, profiles=given or ("if_mib",),
                    detected_by="--profile" if given else "not detected yet")
     n = _detect_and_discover(eng, name, detect=given is None) if discover else 0
-    err_console.print(f"Added device {name} ({host}:{port}), {n} interfaces discovered.")
+    err_console.print(tr("cli.devices.added", name=name, host=host, port=port, n=n),
+                      highlight=False)
 
 
 @devices_app.command("list")
@@ -131,9 +133,9 @@ def devices_list(
         print_json(devices)
         return
     for d in devices:
-        err_console.print(f"{d['name']}  {d['host']}:{d['port']}  SNMP{d['snmp_version']}  "
-                          f"{len(d['interfaces'])} interfaces  profile {d['profile']} "
-                          f"({d['detected_by']})", highlight=False)
+        err_console.print(tr("cli.devices.row", name=d["name"], host=d["host"], port=d["port"],
+                             version=d["snmp_version"], n=len(d["interfaces"]),
+                             profile=d["profile"], by=d["detected_by"]), highlight=False)
 
 
 @devices_app.command("discover")
@@ -161,7 +163,7 @@ def devices_discover(
             set_profiles(s, device, given, "--profile")
         detect = given is None and device.detected_by != "--profile"
     n = _detect_and_discover(eng, name, detect=detect)
-    err_console.print(f"{name}: {n} interfaces.")
+    err_console.print(tr("cli.devices.discovered", name=name, n=n), highlight=False)
 
 
 @links_app.command("attach")
@@ -180,7 +182,7 @@ def links_attach(
     require_current(eng)
     with transaction(eng) as s:
         attach_link(s, link, a, z)
-    err_console.print(f"Link {link}: {a} <-> {z}")
+    err_console.print(tr("cli.links.attached", link=link, a=a, z=z), highlight=False)
 
 
 @links_app.command("list")
@@ -188,6 +190,7 @@ def links_attach(
 def links_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
                ) -> None:
     """List links with their live state and its reasons."""
+    from fonet.i18n.keyed import localise
     from fonet.monitoring import link_states
     from fonet.store import reader, require_current
 
@@ -198,9 +201,11 @@ def links_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
     if as_json:
         print_json(states)
         return
+    lang = language()
     for name, st in sorted(states.items()):
-        err_console.print(f"{name}: {st['state']} since {st['since']} "
-                          f"{'; '.join(st['reasons'])}")
+        reasons = "; ".join(localise(r, "link.reason.", lang) for r in st["reasons"])
+        err_console.print(tr("cli.links.row", name=name, state=tr(f"map.state.{st['state']}"),
+                             since=st["since"], reasons=reasons), highlight=False)
 
 
 @handle_errors
@@ -242,9 +247,11 @@ def poll(
         print_json({"devices": results, "link_changes": changes})
         return
     for r in results:
-        status = "ok" if r["reachable"] and not r["error"] else (r["error"] or "unreachable")
-        err_console.print(f"{r['name']}: {status}, {len(r['interfaces'])} interfaces, "
-                          f"{r['seconds']:.3f} s")
+        status = (tr("cli.poll.ok") if r["reachable"] and not r["error"] else
+                  (r["error"] or tr("cli.poll.unreachable")))
+        err_console.print(tr("cli.poll.row", name=r["name"], status=status,
+                             n=len(r["interfaces"]), seconds=f"{r['seconds']:.3f}"),
+                          highlight=False)
 
 
 @collectors_app.command("run")
@@ -277,19 +284,20 @@ def collectors_run(
     with transaction(eng) as s:
         targets = device_targets(s)
     if not targets:
-        err_console.print("No devices: add some with `fonet devices add`.")
+        err_console.print(tr("cli.collectors.none"))
         raise typer.Exit(1)
     metrics = Metrics()
     if metrics_port:
         metrics.serve(metrics_port)
-        err_console.print(f"Prometheus metrics on http://127.0.0.1:{metrics_port}/metrics")
+        err_console.print(tr("cli.collectors.metrics",
+                             url=f"http://127.0.0.1:{metrics_port}/metrics"))
     sink = StoreSink(eng, interval_s=interval_s, metrics=metrics,
                      retention_s=retention_h * 3600)
-    err_console.print(f"Polling {len(targets)} devices every {interval_s:g} s; Ctrl-C stops.")
+    err_console.print(tr("cli.collectors.polling", n=len(targets), seconds=f"{interval_s:g}"))
     client = SnmpClient(timeout_s=timeout_s, retries=retries,
                         backoff=Backoff.for_interval(interval_s))
     run_forever(targets, sink, interval_s=interval_s, client=client)
-    err_console.print("Stopped.")
+    err_console.print(tr("cli.collectors.stopped"))
 
 
 @secrets_app.command("rotate")
@@ -317,8 +325,7 @@ def secrets_rotate(
             return reseal_all(s, old, new)
 
     count, path = rotate(reseal, new_key_file=new_key_file)
-    err_console.print(f"Re-sealed {count} device credential sets; the key in use is now in "
-                      f"{path} (back it up).", highlight=False)
+    err_console.print(tr("cli.secrets.rotated", n=count, path=path), highlight=False)
 
 
 def register(app: typer.Typer) -> None:
