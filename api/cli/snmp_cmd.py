@@ -10,6 +10,7 @@ import typer
 
 from api.cli.common import engine, err_console, handle_errors, language, print_json, tr
 from fonet.errors import InputError, NotFoundError, StateError
+from fonet.i18n import t
 
 devices_app = typer.Typer(help="SNMP devices and their interfaces.", no_args_is_help=True)
 links_app = typer.Typer(help="Links: circuits between two interfaces.", no_args_is_help=True)
@@ -52,6 +53,11 @@ def _detect_and_discover(eng, name: str, *, detect: bool) -> int:  # noqa: ANN00
                              profiles=", ".join(detection.profiles), by=detection.detected_by),
                           highlight=False)
     return len(found)
+
+
+def _detected_by(by: str) -> str:
+    """How a device's profiles were chosen, in the output's language."""
+    return tr("cli.devices.not_detected") if by == t("cli.devices.not_detected", "en") else by
 
 
 def _profiles_option(profile: list[str] | None) -> tuple[str, ...] | None:
@@ -107,7 +113,7 @@ def devices_add(
         add_device(s, name, host, port=port, site_code=site, community=community,
                    v3_user=v3_user, auth_proto=auth_proto, auth_key=auth_key,
                    priv_proto=priv_proto, priv_key=priv_key, profiles=given or ("if_mib",),
-                   detected_by="--profile" if given else "not detected yet")
+                   detected_by="--profile" if given else t("cli.devices.not_detected", "en"))
     n = _detect_and_discover(eng, name, detect=given is None) if discover else 0
     err_console.print(tr("cli.devices.added", name=name, host=host, port=port, n=n),
                       highlight=False)
@@ -135,7 +141,8 @@ def devices_list(
     for d in devices:
         err_console.print(tr("cli.devices.row", name=d["name"], host=d["host"], port=d["port"],
                              version=d["snmp_version"], n=len(d["interfaces"]),
-                             profile=d["profile"], by=d["detected_by"]), highlight=False)
+                             profile=d["profile"], by=_detected_by(d["detected_by"])),
+                          highlight=False)
 
 
 @devices_app.command("discover")

@@ -127,7 +127,8 @@ async function loadBase() {
   fonet.layers.regency = L.geoJSON(regency, {
     pane: 'areas', interactive: false, style: { color: '#16324f', weight: 3, fill: false },
   }).addTo(fonet.map);
-  fonet.map.fitBounds(fonet.layers.regency.getBounds(), { padding: [10, 10] });
+  // not animated: a shared link's zoom right after must not be undone by the animation's end
+  fonet.map.fitBounds(fonet.layers.regency.getBounds(), { padding: [10, 10], animate: false });
 }
 
 /* -- plans -------------------------------------------------------------------------- */

@@ -22,11 +22,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from fonet.fibre.edit import add_closure
 from fonet.i18n import catalogue
 from fonet.i18n.keyed import localise
 from fonet.noc.alarms import evaluate_alarms, list_alarms
 from fonet.store import make_engine, reader, transaction
-from fonet.store.models import Link, LinkSpan, Span
+from fonet.store.fibre import Closure
+from fonet.store.models import Link, LinkSpan, RouteEdge, Span
 from fonet.store.observed import LinkState
 from fonet.telemetry.health import EndpointReading, evaluate_link
 from fonet.telemetry.samples import InterfaceSample
@@ -39,6 +41,7 @@ from tests.api.test_e2e_browser import (  # noqa: F401
     wait_for,
 )
 
+CLOSURE = "JC-PUTUS-1"
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 # codes and proper nouns the Indonesian page keeps as they are
 ALLOWED = {"OPD", "POP", "NOC", "OTDR", "SNMP", "Rx", "dBm", "km", "ID", "EN", "Leaflet"}
@@ -82,6 +85,10 @@ def cut_store(regency_db_file, tmp_path_factory):
             s.merge(LinkState(link_id=lid, state="down", reasons=reasons, since=now,
                               updated_at=now))
         evaluate_alarms(s, now=now)
+        # a closure at the start node of the cut span, for a shared #closure= link
+        node = s.scalar(select(RouteEdge.u).join(Span, Span.route_edge_id == RouteEdge.id)
+                        .where(Span.id == span))
+        add_closure(s, CLOSURE, node)
     eng.dispose()
     return url
 
@@ -181,6 +188,7 @@ def test_shared_cut_on_a_phone_in_indonesian(phone_server, cut_store, phone, tmp
     assert box["mx"] <= box["x"] <= box["mx"] + box["mw"], box
     assert box["my"] <= box["y"] <= box["my"] + box["mh"], box
     assert box["mw"] == 390
+    assert driver.execute_script("return window.fonet.map.getZoom()") >= 16  # zoomed in there
     # large touch targets
     small = driver.execute_script(
         "return [...document.querySelectorAll('header button, #share button, #share a')]"
@@ -260,6 +268,33 @@ def test_shared_link_to_what_is_gone(phone_server, cut_store, phone, tmp_path):
     open_at(driver, phone_server.base, "site=KO-35.16.03")
     wait_for(driver, "!document.querySelector('#share').hidden", 30, "the shared site")
     assert "KO-35.16.03" in driver.find_element(By.ID, "share-what").text
+    # a closure: opens the fibre view at it, with its geo: URI and coordinates
+    open_at(driver, phone_server.base, f"closure={CLOSURE}")
+    wait_for(driver, "!document.querySelector('#share').hidden", 30, "the shared closure")
+    eng = make_engine(cut_store)
+    with reader(eng) as s:
+        clo = s.scalar(select(Closure).where(Closure.code == CLOSURE))
+        lon, lat = clo.lon, clo.lat
+    eng.dispose()
+    assert driver.find_element(By.ID, "share-what").text == \
+        ind["map.share.closure"].format(code=CLOSURE)
+    assert driver.find_element(By.ID, "share-coords").text == f"{lat:.6f}, {lon:.6f}"
+    assert driver.find_element(By.ID, "share-geo").get_attribute("href").startswith(
+        f"geo:{lat:.6f},{lon:.6f}?q=")
+    assert driver.find_element(By.ID, "share-link").get_attribute("href").endswith(
+        f"#closure={CLOSURE}")
+    # on the screen, near the middle of the map, zoomed in
+    at = driver.execute_script(
+        "const m = window.fonet.map; const p = m.latLngToContainerPoint([arguments[1], "
+        "arguments[0]]); const z = m.getSize(); return [p.x / z.x, p.y / z.y, m.getZoom()];",
+        lon, lat)
+    assert 0.25 < at[0] < 0.75 and 0.25 < at[1] < 0.75 and at[2] >= 16, at
+    # a closure that is gone
+    open_at(driver, phone_server.base, "closure=JC-GONE-9")
+    msg = driver.find_element(By.ID, "message").text
+    assert msg == ind["map.share.missing"].format(
+        what=ind["map.share.what_closure"].format(code="JC-GONE-9")), msg
+    assert driver.find_element(By.ID, "share").get_attribute("hidden") is not None
     # a point far outside the regency
     open_at(driver, phone_server.base, "otdr=10.0,50.0")
     assert driver.find_element(By.ID, "message").text.startswith(
