@@ -300,3 +300,23 @@ def test_shared_link_to_what_is_gone(phone_server, cut_store, phone, tmp_path):
     assert driver.find_element(By.ID, "message").text.startswith(
         ind["map.share.missing"].split("{")[0])
     shot(driver, "tautan-hilang-ponsel.png", tmp_path)
+
+
+def test_map_asks_for_layers_by_zoom(phone_server, cut_store, phone):
+    """On the phone the regency fits at a low zoom: the village outlines come simplified
+    (``?zoom=``), and zooming in past the last band brings them whole, every village kept."""
+    driver = phone
+    signed_out(driver, phone_server.base, forget_language=True)
+    login(driver, phone_server.base, make_tokens(cut_store)["viewer"])
+    open_at(driver, phone_server.base, "")
+    asked = "return performance.getEntriesByType('resource').map((e) => e.name)" \
+            ".filter((n) => n.includes('/areas/village'))"
+    first = driver.execute_script(asked)
+    assert first and all("zoom=" in n for n in first), first
+    count = ("(() => { let n = 0; window.fonet.layers.villagesBase.eachLayer(() => { n += 1; });"
+             " return n; })()")
+    assert driver.execute_script(f"return {count}") == 304
+    driver.execute_script("window.fonet.map.setZoom(14, {animate: false})")
+    wait_for(driver, "performance.getEntriesByType('resource').some((e) => "
+             "e.name.endsWith('/areas/village'))", 30, "the whole village layer")
+    wait_for(driver, f"{count} === 304", 30, "304 villages")
