@@ -318,7 +318,9 @@ async function coverageLayers() {
                   ['villages_not_covered', T('map.cov.not_covered')], ['coverage_pct', '%']];
     $('#coverage-table thead').innerHTML = '<tr>' + cols.map(([, t]) => `<th>${esc(t)}</th>`)
       .join('') + '</tr>';
-    $('#coverage-table tbody').innerHTML = [...table.kecamatan, table.total].map((r) =>
+    // the total row's name is the server's (English): the catalogue's instead
+    const total = { ...table.total, name: T('map.cov.total') };
+    $('#coverage-table tbody').innerHTML = [...table.kecamatan, total].map((r) =>
       '<tr>' + cols.map(([k]) => `<td>${esc(typeof r[k] === 'number' ? window.fonetI18n.num(r[k]) : r[k] ?? T('map.cov.total'))}</td>`).join('') + '</tr>')
       .join('');
   }

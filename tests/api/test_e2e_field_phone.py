@@ -133,15 +133,23 @@ def _to_segment(p, a, b) -> float:  # noqa: ANN001
 
 
 def visible_text(driver) -> str:  # noqa: ANN001
-    """The page's visible text without user data (plan names); link reasons and alarm
-    messages are made by the server and must show in the page's language too."""
+    """The page's visible text without user data (plan names, the token's name); link
+    reasons and alarm messages are made by the server and must show in the page's language."""
     return driver.execute_script(
-        "document.querySelectorAll('#plan-select')"
+        "document.querySelectorAll('#plan-select, #who')"
         ".forEach((e) => { e.style.display = 'none'; });"
         "const t = document.body.innerText;"
-        "document.querySelectorAll('#plan-select')"
+        "document.querySelectorAll('#plan-select, #who')"
         ".forEach((e) => { e.style.display = ''; });"
         "return t;")
+
+
+def assert_no_english(text: str) -> None:
+    """No English phrase of the catalogue and no common English word in ``text``."""
+    found = [p for p in _english_phrases() if re.search(rf"\b{re.escape(p)}\b", text)]
+    assert not found, found
+    words = {w for w in re.findall(r"[A-Za-z]+", text) if w not in ALLOWED}
+    assert not {w for w in words if w.lower() in ENGLISH}, sorted(words)
 
 
 def open_at(driver, base: str, hash_: str, query: str = "") -> None:  # noqa: ANN001
@@ -219,10 +227,7 @@ def test_shared_cut_on_a_phone_in_indonesian(phone_server, cut_store, phone, tmp
         assert localise(server_text, "alarm.msg.", "id") in text, server_text
     for server_text in reasons:
         assert localise(server_text, "link.reason.", "id") in text, server_text
-    found = [p for p in _english_phrases() if re.search(rf"\b{re.escape(p)}\b", text)]
-    assert not found, found
-    words = {w for w in re.findall(r"[A-Za-z]+", text) if w not in ALLOWED}
-    assert not {w for w in words if w.lower() in ENGLISH}, sorted(words)
+    assert_no_english(text)
     shot(driver, "noc-putus-ponsel.png", tmp_path)
 
 
@@ -320,3 +325,36 @@ def test_map_asks_for_layers_by_zoom(phone_server, cut_store, phone):
     wait_for(driver, "performance.getEntriesByType('resource').some((e) => "
              "e.name.endsWith('/areas/village'))", 30, "the whole village layer")
     wait_for(driver, f"{count} === 304", 30, "304 villages")
+
+
+def test_desktop_views_in_indonesian(phone_server, cut_store, browser, tmp_path):  # noqa: F811
+    """The same map on a desktop (1400×900): the NOC view at the shared cut, the coverage view
+    and the fibre view at a shared closure, in Indonesian; the guide's desktop screenshots."""
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    ind = catalogue("id")
+    signed_out(driver, phone_server.base, forget_language=True)
+    login(driver, phone_server.base, make_tokens(cut_store)["viewer"])
+    assert driver.execute_script("return window.innerWidth") > 1000
+    open_at(driver, phone_server.base, "cut")
+    wait_for(driver, "!document.querySelector('#share').hidden && document.querySelectorAll("
+             "'#link-list li[data-state=down]').length >= 4", 30, "the cut and the down links")
+    text = visible_text(driver)
+    for label in ("map.noc.alarms", "map.noc.cut", "map.share.heading", "map.state.down"):
+        assert ind[label] in text, label
+    assert_no_english(text)
+    shot(driver, "noc-putus-desktop.png", tmp_path)
+    open_at(driver, phone_server.base, "", "?view=coverage")
+    wait_for(driver, "document.querySelectorAll('#coverage-table tbody tr').length > 18", 60,
+             "the coverage table")
+    text = visible_text(driver)
+    for label in ("map.cov.kecamatan", "map.cov.built", "map.cov.not_covered"):
+        assert ind[label] in text, label
+    assert_no_english(text)
+    shot(driver, "cakupan-desktop.png", tmp_path)
+    open_at(driver, phone_server.base, f"closure={CLOSURE}")
+    wait_for(driver, "!document.querySelector('#share').hidden", 30, "the shared closure")
+    assert driver.find_element(By.ID, "share-what").text == \
+        ind["map.share.closure"].format(code=CLOSURE)
+    shot(driver, "closure-desktop.png", tmp_path)
