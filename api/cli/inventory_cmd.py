@@ -68,7 +68,9 @@ def summary(
 
     table = Table(title=tr("cli.summary.title"), show_header=False)
     for key, value in result.items():
-        table.add_row(key, str(value))
+        if isinstance(value, dict):  # counts by a code: the code's label where it has one
+            value = ", ".join(f"{label('map.site.', k)}: {v}" for k, v in value.items())
+        table.add_row(label("cli.summary.", key), str(value))
     Console().print(table)
 
 

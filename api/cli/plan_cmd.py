@@ -166,7 +166,7 @@ def plan_list(
                              pop=f"{p['pop'] or '-':<18}",
                              km=f"{number(p['route_km'], lang, 3):>9}",
                              cost=f"{rupiah(p['cost_idr'], lang):>18}", status=status),
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
 
 
 @plan_app.command("commit")

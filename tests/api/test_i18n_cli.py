@@ -116,7 +116,7 @@ def test_every_command_speaks_the_language(planned_copy, lang: str) -> None:
     that language appear in its output and, in Indonesian, no English word of them."""
     env, edge, plan_id = planned_copy(lang)
     commands: list[tuple[list[str], list[str]]] = [
-        (["summary"], ["cli.summary.title"]),
+        (["summary"], ["cli.summary.title", "cli.summary.route_edges", "cli.summary.schools"]),
         (["plan", "list"], ["cli.plan.row", "cli.span_status.planned"]),
         (["impact", "--route-edge", str(edge)],
          ["cli.impact.failed", "cli.impact.cut_off", "cli.impact.no_redundancy"]),
