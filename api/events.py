@@ -28,6 +28,8 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine, Row, false, func, or_, select
 
 from api.deps import MAX_ID, Viewer, forget_revoked
+from fonet.i18n.keyed import keyed
+from fonet.noc.alarms import message_fields
 from fonet.store import reader
 from fonet.store.access import ApiToken
 from fonet.store.models import Link
@@ -52,6 +54,7 @@ def alarm_info(a: Alarm | Row[Any]) -> dict[str, Any]:
     """Public description of an alarm (an ORM object, or a row of the alarm table)."""
     return {"id": a.id, "key": a.key, "kind": a.kind, "severity": a.severity,
             "object_type": a.object_type, "object_name": a.object_name, "message": a.message,
+            **message_fields(a.message),
             "details": a.details or {}, "raised_at": _iso(a.raised_at),
             "cleared_at": _iso(a.cleared_at), "duration_s": a.duration_s,
             "acknowledged_by": a.acknowledged_by, "acknowledged_at": _iso(a.acknowledged_at),
@@ -61,7 +64,8 @@ def alarm_info(a: Alarm | Row[Any]) -> dict[str, Any]:
 def change_info(c: LinkStateChange, link_name: str) -> dict[str, Any]:
     """Public description of a link-state change."""
     return {"change_id": c.id, "link_id": c.link_id, "link": link_name, "from": c.from_state,
-            "to": c.to_state, "reasons": c.reasons or [], "at": _iso(c.at)}
+            "to": c.to_state, "reasons": c.reasons or [],
+            "reason_keys": [keyed(r, "link.reason.") for r in c.reasons or []], "at": _iso(c.at)}
 
 
 class EventHub:

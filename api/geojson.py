@@ -6,7 +6,7 @@ UTM 49S (a tolerance in metres) for display, their codes and names kept whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -25,9 +25,9 @@ from fonet.store.observed import LinkState
 PRECISION = 6
 
 
-def geometry(geom: BaseGeometry) -> dict[str, Any]:
-    """Return a GeoJSON geometry object with coordinates rounded to :data:`PRECISION`."""
-    return mapping(shapely.transform(geom, lambda xy: np.round(xy, PRECISION)))
+def geometry(geom: BaseGeometry, decimals: int = PRECISION) -> dict[str, Any]:
+    """Return a GeoJSON geometry object with coordinates rounded to ``decimals``."""
+    return mapping(shapely.transform(geom, lambda xy: np.round(xy, decimals)))
 
 
 def degenerate(geom: BaseGeometry) -> bool:
@@ -85,15 +85,18 @@ def _bbox(feats: list[dict[str, Any]]) -> list[float] | None:
 
 
 def area_features(session: Session, level: str, *, tolerance_m: float = 20.0,
-                  props: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+                  props: dict[str, dict[str, Any]] | None = None,
+                  shape: Callable[[BaseGeometry], dict[str, Any]] | None = None
+                  ) -> list[dict[str, Any]]:
     """Features of the areas of one level, simplified by ``tolerance_m`` for display.
 
-    ``props`` adds properties per area code (e.g. a village's coverage status).
+    ``props`` adds properties per area code (e.g. a village's coverage status); ``shape``
+    replaces the simplification (see :func:`api.detail.simplified`).
     """
     out = []
     for a in session.scalars(select(Area).where(Area.level == level).order_by(Area.code)):
         geom = from_wkb(a.geometry_wkb)
-        if tolerance_m > 0:
+        if shape is None and tolerance_m > 0:
             geom = to_lonlat(to_metric(geom).simplify(tolerance_m, preserve_topology=True))
         p = {"code": a.code, "code_bps": a.code_bps, "name": a.name, "level": a.level,
              "parent_code": a.parent_code, "area_km2": a.area_km2}
@@ -101,7 +104,7 @@ def area_features(session: Session, level: str, *, tolerance_m: float = 20.0,
             p["village_type"] = a.village_type
         if props:
             p.update(props.get(a.code, {}))
-        out.append(feature(geometry(geom), p, a.code))
+        out.append(feature(shape(geom) if shape else geometry(geom), p, a.code))
     return out
 
 
@@ -136,8 +139,13 @@ def edge_features(session: Session, kinds: tuple[str, ...] | None = None
     return out
 
 
-def span_features(session: Session, plan_id: int) -> list[dict[str, Any]]:
-    """Features of a plan's spans, each along its route edge (spans of no length left out)."""
+def span_features(session: Session, plan_id: int,
+                  shape: Callable[[BaseGeometry], dict[str, Any]] = geometry
+                  ) -> list[dict[str, Any]]:
+    """Features of a plan's spans, each along its route edge (spans of no length left out).
+
+    ``shape`` writes a geometry (default: whole, see :func:`api.detail.simplified`).
+    """
     rows = session.execute(select(Span, RouteEdge.geometry_wkb, RouteEdge.kind)
                            .join(RouteEdge, RouteEdge.id == Span.route_edge_id)
                            .where(Span.plan_id == plan_id).order_by(Span.id))
@@ -147,7 +155,7 @@ def span_features(session: Session, plan_id: int) -> list[dict[str, Any]]:
         geom = from_wkb(wkb)
         if degenerate(geom):
             continue
-        out.append(feature(geometry(geom), {
+        out.append(feature(shape(geom), {
             "id": sp.id, "route_edge_id": sp.route_edge_id, "edge_kind": kind,
             "role": sp.role, "ring": attrs.get("ring"), "phase": sp.phase,
             "status": sp.status, "length_m": round(sp.length_m, 1), "cores": sp.cores,

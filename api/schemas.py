@@ -156,6 +156,9 @@ class AlarmOut(BaseModel):
     object_type: str
     object_name: str
     message: str
+    message_key: str | None = Field(None, description="Catalogue key of the message (null "
+                                                      "when it has none).")
+    params: dict[str, Any] = Field(default_factory=dict, description="Its parameters.")
     raised_at: str | None
     cleared_at: str | None
     acknowledged_by: str | None

@@ -87,6 +87,8 @@ class ClosureOut(BaseModel):
     route_node_id: int | None
     route_edge_id: int | None
     at_m: float | None
+    lon: float | None = None
+    lat: float | None = None
 
 
 class SheetFibre(BaseModel):

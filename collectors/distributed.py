@@ -365,6 +365,7 @@ async def _keep_alive(collector: Collector, app: Any, worker: Any, stop: asyncio
 
 async def run_collector(collector: Collector, *, concurrency: int = 32) -> None:
     """Run one collector until SIGINT or SIGTERM: poll the devices of its groups."""
+    from procrastinate import exceptions
     from procrastinate.worker import Worker
 
     app = make_app(collector.engine, collector.interval_s)
@@ -383,6 +384,14 @@ async def run_collector(collector: Collector, *, concurrency: int = 32) -> None:
         keep_alive = asyncio.create_task(_keep_alive(collector, app, worker, stop))
         try:
             await worker.run()
+        except exceptions.ConnectorException:
+            # the queue refuses the heartbeat or the next fetch of a worker the others pruned
+            # as dead, sometimes before the keep-alive finds it gone: that is the same end
+            if await _still_registered(app, worker):
+                raise
+            collector.fenced = True
+            log.error("collector %s was taken for dead by the others and its polls were "
+                      "handed over: stopping; start it again", collector.name)
         finally:
             stop.set()
             await keep_alive

@@ -29,6 +29,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from fonet.i18n import t
 from fonet.monitoring import latest_sample
 from fonet.planning.engineering import check_loss
 from fonet.planning.profile import profile_from_dict
@@ -246,7 +247,7 @@ def test_ctrl_c_stops_every_process_the_demo_started(demo: Demo) -> None:
     assert {tree[p][1] for p in agents} == agents, "each agent leads its own process group"
     code = demo.stop()
     assert code == 0, demo.stderr()[-3000:]
-    assert "Demo stopped" in demo.stderr()
+    assert t("cli.demo.stopped", "id") in demo.stderr()  # Indonesian by default
 
     def left_behind() -> set[int]:
         left = {pid for pid, st in tree.items() if (now := _stat(pid)) and now[2] == st[2]}

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import engine, err_console, handle_errors, print_json
+from api.cli.common import engine, err_console, handle_errors, print_json, tr
 from fonet.errors import InputError, StateError
 
 collectors_app = typer.Typer(help="The SNMP collectors.", no_args_is_help=True)
@@ -78,7 +78,7 @@ def collectors_run(
 def _serve_metrics(metrics, port: int | None) -> None:  # noqa: ANN001
     if port:
         metrics.serve(port)
-        err_console.print(f"Prometheus metrics on http://127.0.0.1:{port}/metrics")
+        err_console.print(tr("cli.collectors.metrics", url=f"http://127.0.0.1:{port}/metrics"))
 
 
 def _run_alone(eng, interval_s: float, client, metrics, metrics_port: int | None,  # noqa: ANN001
@@ -91,13 +91,13 @@ def _run_alone(eng, interval_s: float, client, metrics, metrics_port: int | None
     with transaction(eng) as s:
         targets = device_targets(s)
     if not targets:
-        err_console.print("No devices: add some with `fonet devices add`.")
+        err_console.print(tr("cli.collectors.none"))
         raise typer.Exit(1)
     _serve_metrics(metrics, metrics_port)
     sink = StoreSink(eng, interval_s=interval_s, metrics=metrics, retention_s=retention_s)
-    err_console.print(f"Polling {len(targets)} devices every {interval_s:g} s; Ctrl-C stops.")
+    err_console.print(tr("cli.collectors.polling", n=len(targets), seconds=f"{interval_s:g}"))
     run_forever(targets, sink, interval_s=interval_s, client=client)
-    err_console.print("Stopped.")
+    err_console.print(tr("cli.collectors.stopped"))
 
 
 def _run_distributed(eng, groups: list[str], interval_s: float, client, metrics,  # noqa: ANN001
@@ -115,21 +115,19 @@ def _run_distributed(eng, groups: list[str], interval_s: float, client, metrics,
         logging.getLogger(__name__).warning(
             "poller group %s has %d devices and no collector serves it", g,
             status["groups"][g]["devices"])
-        err_console.print(f"[yellow]warning:[/] poller group {g} has "
-                          f"{status['groups'][g]['devices']} devices and no collector serves "
-                          f"it (start one with --groups {g})", highlight=False)
+        err_console.print(tr("cli.collectors.unserved_start", group=g,
+                             n=status["groups"][g]["devices"]), style="yellow", highlight=False)
     _serve_metrics(metrics, metrics_port)
     collector = Collector(engine=eng, groups=groups, interval_s=interval_s, client=client,
                           metrics=metrics, retention_s=retention_s)
-    err_console.print(f"Collector {collector.name}: groups {', '.join(groups)} ({mine} "
-                      f"devices now), every {interval_s:g} s, sharing the store's queue; "
-                      f"Ctrl-C stops.", highlight=False)
+    err_console.print(tr("cli.collectors.started", name=collector.name, groups=", ".join(groups),
+                         n=mine, seconds=f"{interval_s:g}"), highlight=False)
     asyncio.run(run_collector(collector, concurrency=concurrency))
     if collector.fenced:
         raise StateError(f"collector {collector.name} was taken for dead by the others (its "
                          "heartbeat came too late: is the host overloaded?) and stopped after "
                          f"{collector.polls} polls; start it again")
-    err_console.print(f"Stopped after {collector.polls} polls.")
+    err_console.print(tr("cli.collectors.stopped_after", n=collector.polls))
 
 
 @collectors_app.command("status")
@@ -149,15 +147,17 @@ def collectors_status(
         print_json(status)
         return
     for g, row in status["groups"].items():
-        who = ", ".join(row["collectors"]) or "[red]no collector[/]"
-        err_console.print(f"group {g}: {row['devices']} devices; {who}")
+        who = ", ".join(row["collectors"]) or f"[red]{tr('cli.collectors.no_collector')}[/]"
+        err_console.print(tr("cli.collectors.group_row", group=g, n=row["devices"], who=who))
     for c in status["collectors"]:
-        state = "alive" if c["alive"] else "[red]silent[/]"
-        err_console.print(f"collector {c['name']}: {state}, groups {', '.join(c['groups'])}, "
-                          f"every {c['interval_s']:g} s, last seen {c['seen_at']}")
+        state = (tr("cli.collectors.alive") if c["alive"]
+                 else f"[red]{tr('cli.collectors.silent')}[/]")
+        err_console.print(tr("cli.collectors.collector_row", name=c["name"], state=state,
+                             groups=", ".join(c["groups"]), seconds=f"{c['interval_s']:g}",
+                             seen=c["seen_at"]))
     for g in status["unserved"]:
-        err_console.print(f"[yellow]warning:[/] poller group {g} has devices and no collector "
-                          "serves it", highlight=False)
+        err_console.print(tr("cli.collectors.unserved", group=g), style="yellow",
+                          highlight=False)
 
 
 def register(app: typer.Typer) -> None:

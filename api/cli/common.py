@@ -58,6 +58,22 @@ def tr(key: str, **values: Any) -> str:
     return t(key, language(), **values)
 
 
+def label(family: str, code: str) -> str:
+    """Return the catalogue text of a code (``family`` + ``code``), or the code when it has none.
+
+    Parameters
+    ----------
+    family
+        Key prefix, e.g. ``cli.severity.`` or ``map.site.``.
+    code
+        The code the data holds (``critical``, ``village_office``).
+    """
+    from fonet.i18n import catalogue
+
+    key = family + code
+    return tr(key) if key in catalogue("en") else code
+
+
 def settings() -> Settings:
     """Return the settings read from the environment."""
     return Settings()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import err_console, handle_errors, print_json, settings
+from api.cli.common import err_console, handle_errors, print_json, settings, tr
 
 data_app = typer.Typer(help="Get the geographic data of a regency or province.",
                        no_args_is_help=True)
@@ -69,12 +69,13 @@ def fetch(
                         settings().data_dir or default_fetch_dir())
     url = base_url or DEFAULT_BASE_URL
     if from_dir is None:  # the download draws its own progress bars
-        err_console.print(f"Downloading the raw sources into {directory / 'raw'} ...")
+        err_console.print(tr("cli.data.downloading", path=directory / "raw"), highlight=False)
     if province is not None:
         def done(c: str, summary: dict) -> None:
             if not as_json:
-                err_console.print(f"  {c} {summary['name']}: {summary['villages']} villages, "
-                                  f"{summary['kecamatan']} kecamatan", highlight=False)
+                err_console.print(tr("cli.data.province_row", code=c, name=summary["name"],
+                                     villages=summary["villages"],
+                                     kecamatan=summary["kecamatan"]), highlight=False)
 
         result = fetch_province_data(directory, province=province, from_dir=from_dir,
                                      force=force, base_url=url,
@@ -83,11 +84,11 @@ def fetch(
         if as_json:
             print_json(result)
             return
-        err_console.print(f"Wrote {len(result['regencies'])} kabupaten/kota to "
-                          f"{result['out_dir']}: {result['villages']} villages, "
-                          f"{result['kecamatan']} kecamatan.")
+        err_console.print(tr("cli.data.province_wrote", n=len(result["regencies"]),
+                             path=result["out_dir"], villages=result["villages"],
+                             kecamatan=result["kecamatan"]), highlight=False)
         return
-    with err_console.status(f"Building the regency data in {directory} ..."):
+    with err_console.status(tr("cli.data.building", path=directory)):
         result = fetch_regency_data(directory, regency=regency or DEFAULT_REGENCY_CODE,
                                     from_dir=from_dir, force=force, base_url=url,
                                     show_progress=not as_json and from_dir is None)
@@ -96,18 +97,18 @@ def fetch(
         return
     if result["schools_source"]:
         qa = ", ".join(f"{k} {v}" for k, v in sorted(result["schools_qa"].items()))
-        schools = f"{result['schools']} schools ({qa})"
+        schools = tr("cli.data.schools", n=result["schools"], qa=qa)
     else:
-        schools = f"no schools ({result['schools_note']})"
-    err_console.print(
-        f"Wrote {len(result['files'])} files of {result['name']} ({result['code']}) to "
-        f"{result['out_dir']}: {result['villages']} villages, {result['kecamatan']} kecamatan, "
-        f"regency {result['boundary']['luas_km2']} km², {schools}."
-    )
+        schools = tr("cli.data.no_schools", note=result["schools_note"])
+    err_console.print(tr("cli.data.wrote", files=len(result["files"]), name=result["name"],
+                         code=result["code"], path=result["out_dir"],
+                         villages=result["villages"], kecamatan=result["kecamatan"],
+                         area=result["boundary"]["luas_km2"], schools=schools),
+                      highlight=False)
     for note in result["matched_by_name"]:
         err_console.print(f"  {note}", highlight=False)
     for note in result["no_bps_code"]:
-        err_console.print(f"  no BPS 2018 code: {note}", highlight=False)
+        err_console.print(tr("cli.data.no_bps", note=note), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from api.cli.common import handle_errors
+from api.cli.common import handle_errors, tr
 from api.cli.demo_serve import PER_AGENT_CONCURRENCY, serve
 from fonet.errors import InputError, StateError
 from fonet.planning.result import PlanResult
@@ -76,7 +76,7 @@ class _Steps:
     def step(self, text: str) -> Any:
         t0 = time.perf_counter()
         box: dict[str, str] = {}
-        with self.console.status(text + " ..."):
+        with self.console.status(text + " …"):
             yield box
         note = f": {box['done']}" if box.get("done") else ""
         self.console.print(f"[green]✓[/] {text}{note} [dim]({time.perf_counter() - t0:.1f} s)",
@@ -89,14 +89,14 @@ def _load_and_plan(steps: _Steps, engine: Any, data_dir: Path, seed: int) -> Pla
     from fonet.store import transaction
     from gis.load import init_store
 
-    with steps.step("Loading the regency into a fresh store") as box:
+    with steps.step(tr("cli.demo.loading")) as box:
         counts = init_store(engine, data_dir)
-        box["done"] = (f"{counts.get('villages', '?')} villages, "
-                       f"{counts.get('route_edges', '?')} route edges")
-    with steps.step("Planning the backbone and access") as box, transaction(engine) as s:
+        box["done"] = tr("cli.demo.loaded", villages=counts.get("villages", "?"),
+                         edges=counts.get("route_edges", "?"))
+    with steps.step(tr("cli.demo.planning")) as box, transaction(engine) as s:
         plan = run_plan(s, load_profile(None), name="demo", seed=seed)
-        box["done"] = (f"plan {plan.plan_id}: {len(plan.rings)} rings, "
-                       f"{len(plan.hubs)} hubs, {plan.offices_connected} offices")
+        box["done"] = tr("cli.demo.planned", id=plan.plan_id, rings=len(plan.rings),
+                         hubs=len(plan.hubs), offices=plan.offices_connected)
     return plan
 
 
@@ -157,14 +157,14 @@ def demo(
         _run(console, started, db, db_url, data_dir, port, interval, agents, degraded, seed,
              running)
     except _Stop as stop:
-        console.print(f"Stopping (signal {signal.Signals(stop.signum).name}) ...",
+        console.print(tr("cli.demo.stopping", signal=signal.Signals(stop.signum).name),
                       highlight=False)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         cleanup()
         atexit.unregister(cleanup)
-    console.print("Demo stopped: every simulated agent has exited.")
+    console.print(tr("cli.demo.stopped"))
 
 
 def _run(console: Console, started: float, db: Path, db_url: str, data_dir: Path, port: int,
@@ -181,18 +181,18 @@ def _run(console: Console, started: float, db: Path, db_url: str, data_dir: Path
     from fonet.store import make_engine, reader, transaction
 
     steps = _Steps(console, started)
-    console.print(f"fonet demo: store {db}", highlight=False)
+    console.print(tr("cli.demo.store", path=db), highlight=False)
     engine = make_engine(db_url)
     _load_and_plan(steps, engine, data_dir, seed)
-    with steps.step("Simulating a device at every planned site") as box:
+    with steps.step(tr("cli.demo.simulating")) as box:
         with reader(engine) as s:
             sim = build_simulation(s, degraded=degraded, seed=seed)
         folder = db.with_name(db.name + ".agents")
         placed = write_data(sim, folder / "data", agents=agents, seed=seed)
-        box["done"] = (f"{len(sim.devices)} devices, {len(sim.links)} links; span "
-                       f"{sim.cut_span_id} cut ({len(sim.cut_links)} links), "
-                       f"{len(sim.degraded_links)} degraded")
-    with steps.step(f"Starting {agents} snmpsim agents on 127.0.0.1") as box:
+        box["done"] = tr("cli.demo.simulated", devices=len(sim.devices), links=len(sim.links),
+                         span=sim.cut_span_id, cut=len(sim.cut_links),
+                         degraded=len(sim.degraded_links))
+    with steps.step(tr("cli.demo.agents", n=agents)) as box:
         sims = SnmpsimAgents([folder / "data" / f"agent-{k}" for k in range(agents)],
                              folder / "work")
         running["agents"] = sims
@@ -200,19 +200,19 @@ def _run(console: Console, started: float, db: Path, db_url: str, data_dir: Path
             ports = sims.start(probes_for(sim, placed, agents))
         except AgentError as exc:
             raise StateError(str(exc)) from None
-        box["done"] = "UDP ports " + ", ".join(map(str, ports))
+        box["done"] = tr("cli.demo.ports", ports=", ".join(map(str, ports)))
     (folder / "simulation.json").write_text(json.dumps({
         **sim.summary(), "store": str(db),
         "agents": [{"pid": pid, "port": p} for pid, p in zip(sims.pids, ports, strict=True)],
     }, indent=2), encoding="utf-8")
-    with steps.step("Registering devices and attaching links") as box, \
+    with steps.step(tr("cli.demo.registering")) as box, \
             transaction(engine) as s:
         counts = register_simulation(s, sim, {d: ports[k] for d, k in placed.items()})
-        box["done"] = (f"{counts['devices']} devices, {counts['interfaces']} interfaces, "
-                       f"{counts['links']} links")
+        box["done"] = tr("cli.demo.registered", devices=counts["devices"],
+                         interfaces=counts["interfaces"], links=counts["links"])
     token = _viewer_token(engine)
     engine.dispose()
-    console.print(f"The simulated faults are listed in {folder / 'simulation.json'}",
+    console.print(tr("cli.demo.faults", path=folder / "simulation.json"),
                   highlight=False)
     serve(console, started, db_url, port, interval, len(sim.devices), token,
           PER_AGENT_CONCURRENCY * agents)

@@ -14,6 +14,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from api.cli.common import label, tr
+
 PER_AGENT_CONCURRENCY = 8
 """Devices polled at once per snmpsim agent: more only queues requests inside the agent."""
 TIMEOUT_S = 2.0
@@ -33,19 +35,19 @@ class _Watcher(threading.Thread):
         self.stop = threading.Event()
 
     def _elapsed(self) -> str:
-        return f"[dim]({time.perf_counter() - self.started:.1f} s after start)"
+        return "[dim]" + tr("cli.demo.after_start",
+                             seconds=f"{time.perf_counter() - self.started:.1f}")
 
     def run(self) -> None:
         while not self.server.started:
             if self.stop.wait(0.1):
                 return
-        self.console.print(f"[green]✓[/] Serving {self.url} (map {self.url}map/, API docs "
-                           f"{self.url}docs) {self._elapsed()}", highlight=False)
+        self.console.print(f"[green]✓[/] {tr('cli.demo.serving', url=self.url)} "
+                           f"{self._elapsed()}", highlight=False)
         typer.echo(f"URL: {self.url}map/")
         if self.token:
             typer.echo(f"viewer token: {self.token}")
-        self.console.print(f"Polling {self.devices} devices; Ctrl-C stops the demo.",
-                           highlight=False)
+        self.console.print(tr("cli.demo.polling", n=self.devices), highlight=False)
         deadline = time.monotonic() + self.timeout_s
         while not self.stop.wait(0.25):
             sink = self.sink_of()
@@ -66,10 +68,14 @@ class _Watcher(threading.Thread):
             answered = s.scalar(select(func.count()).select_from(DeviceStatus)
                                 .where(DeviceStatus.reachable.is_(True))) or 0
         counts = ", ".join(f"{n} {k}" for k, n in sorted(states.items())) or "none"
-        head = "First poll cycle stored" if done else "First poll cycle incomplete"
-        store = f"; store work {sink.store_s:.1f} s" if sink is not None else ""
-        self.console.print(f"[green]✓[/] {head}: {answered}/{self.devices} devices answered; "
-                           f"links {counts}{store} {self._elapsed()}", highlight=False)
+        head = tr("cli.demo.cycle_done" if done else "cli.demo.cycle_incomplete")
+        store = (tr("cli.demo.store_work", seconds=f"{sink.store_s:.1f}") if sink is not None
+                 else "")
+        shown = ", ".join(f"{n} {label('map.state.', k)}" for k, n in sorted(states.items()))
+        self.console.print("[green]✓[/] " + tr("cli.demo.report", head=head, answered=answered,
+                                               n=self.devices, counts=shown or tr("cli.none"),
+                                               store=store) + f" {self._elapsed()}",
+                           highlight=False)
         typer.echo(f"ready: {answered}/{self.devices} devices, links {counts}")
 
 

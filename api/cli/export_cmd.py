@@ -57,8 +57,8 @@ def _export(fmt: ExportFormat, out: Path, plan: int | None, lang: Lang, kecamata
     if as_json:
         print_json(result)
     else:
-        err_console.print(f"Plan {result['plan_id']} exported as {result['format']} in "
-                          f"{result['seconds']} s:")
+        err_console.print(tr("cli.export.done", id=result["plan_id"], format=result["format"],
+                             seconds=result["seconds"]), highlight=False)
         for f in result["files"]:
             typer.echo(f)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli.common import engine, err_console, handle_errors, print_json
+from api.cli.common import engine, err_console, handle_errors, print_json, tr
 from fonet.errors import EXIT_FAILURE, InputError
 
 fibre_app = typer.Typer(help="The fibre layer: cables, fibres, closures, splices, circuits.",
@@ -39,19 +39,19 @@ def design_cmd(
 
     eng = engine()
     require_current(eng)
-    with err_console.status("Designing the fibre layer ..."), transaction(eng) as s:
+    with err_console.status(tr("cli.fibre.progress")), transaction(eng) as s:
         result = design(s, plan).to_json()
     if as_json:
         print_json(result)
         return
-    err_console.print(
-        f"Plan {plan}: {result['cables']} cables ({result['cables_created']} new, "
-        f"{result['cables_kept']} kept, {result['cables_removed']} removed), "
-        f"{result['closures']} closures, {result['odfs']} ODFs, {result['fibres']} fibres, "
-        f"{result['splices']} splices, {result['circuits']} circuits "
-        f"({result['circuits_kept']} kept)", highlight=False)
+    err_console.print(tr(
+        "cli.fibre.design", plan=plan, cables=result["cables"], created=result["cables_created"],
+        kept=result["cables_kept"], removed=result["cables_removed"],
+        closures=result["closures"], odfs=result["odfs"], fibres=result["fibres"],
+        splices=result["splices"], circuits=result["circuits"],
+        circuits_kept=result["circuits_kept"]), highlight=False)
     for row in result["unassigned"]:
-        err_console.print(f"  no free fibre for {row['link']} on {row['cable']}",
+        err_console.print("  " + tr("cli.fibre.unassigned", link=row["link"], cable=row["cable"]),
                           highlight=False)
 
 
@@ -74,7 +74,7 @@ def check_cmd(
     else:
         for v in violations:
             err_console.print(f"{v['check']}: {v['object']}: {v['message']}", highlight=False)
-        err_console.print(f"{len(violations)} violation(s)", highlight=False)
+        err_console.print(tr("cli.fibre.violations", n=len(violations)), highlight=False)
     if violations:
         raise typer.Exit(EXIT_FAILURE)
 
@@ -100,12 +100,13 @@ def cut_cmd(
         print_json(result)
         return
     circuits = result["failed"]["circuits"]
-    err_console.print(f"{len(circuits)} circuit(s) broken, {result['cut_off']['count']} "
-                      f"site(s) cut off", highlight=False)
+    err_console.print(tr("cli.fibre.cut", circuits=len(circuits),
+                         sites=result["cut_off"]["count"]), highlight=False)
     for c in circuits:
         spares = "; ".join(f"{r['cable']}: " + ", ".join(str(f["fibre"]) for f in r["spare"])
                            for r in c["restore"] if r["cut"])
-        err_console.print(f"  {c['link']}: spare fibres {spares or 'none'}", highlight=False)
+        err_console.print("  " + tr("cli.fibre.spares", link=c["link"],
+                                    spares=spares or tr("cli.none")), highlight=False)
 
 
 @fibre_app.command("locate")
@@ -131,10 +132,11 @@ def locate_cmd(
     if as_json:
         print_json(result)
         return
-    err_console.print(f"{len(result['down_links'])} links down", highlight=False)
+    err_console.print(tr("cli.fibre.down", n=len(result["down_links"])), highlight=False)
     for c in result["candidates"]:
-        err_console.print(f"{c['rank']:>3}. {c['cable']}: explains {len(c['explains'])}, "
-                          f"contradicted by {len(c['contradicted_by'])}", highlight=False)
+        err_console.print(tr("cli.fibre.candidate", rank=f"{c['rank']:>3}", cable=c["cable"],
+                             explains=len(c["explains"]),
+                             contradicted=len(c["contradicted_by"])), highlight=False)
 
 
 @fibre_app.command("sheet")
@@ -156,16 +158,17 @@ def sheet_cmd(
         from gis.export.fibre_docs import write_splice_sheet
 
         write_splice_sheet(sheet, out)
-        err_console.print(f"Wrote {out}", highlight=False)
+        err_console.print(tr("cli.wrote", path=out), highlight=False)
     if as_json:
         print_json(sheet)
     elif out is None:
         for r in sheet["splices"]:
             a, b = r["in"], r["out"]
-            err_console.print(f"tray {r['tray']}: {a['cable']}/{a['fibre']} "
-                              f"{a['tube_colour']}/{a['colour']} -> {b['cable']}/{b['fibre']} "
-                              f"{b['tube_colour']}/{b['colour']}  {r['circuit'] or ''}",
-                              highlight=False)
+            err_console.print(tr(
+                "cli.fibre.tray", tray=r["tray"],
+                a=f"{a['cable']}/{a['fibre']} {a['tube_colour']}/{a['colour']}",
+                b=f"{b['cable']}/{b['fibre']} {b['tube_colour']}/{b['colour']}",
+                circuit=r["circuit"] or ""), highlight=False)
 
 
 @fibre_app.command("schematic")
@@ -187,7 +190,7 @@ def schematic_cmd(
         from gis.export.fibre_docs import write_schematic
 
         write_schematic(sch, out)
-        err_console.print(f"Wrote {out}", highlight=False)
+        err_console.print(tr("cli.wrote", path=out), highlight=False)
     if as_json or out is None:
         print_json(sch)
 
@@ -207,7 +210,7 @@ def add_closure_cmd(
     require_current(eng)
     with transaction(eng) as s:
         c = add_closure(s, code, node, kind=kind)
-        err_console.print(f"Closure {c.code} (id {c.id}) added", highlight=False)
+        err_console.print(tr("cli.fibre.closure_added", code=c.code, id=c.id), highlight=False)
 
 
 @fibre_app.command("add-cable")
@@ -238,7 +241,7 @@ def add_cable_cmd(
         c = add_cable(s, code, ids, cores=cores, tube_layout=tubes, colour_standard=colours,
                       install_method=method, a_closure=a_closure, a_odf=a_odf,
                       z_closure=z_closure, z_odf=z_odf)
-        err_console.print(f"Cable {c.code} (id {c.id}, {c.cores} fibres) added",
+        err_console.print(tr("cli.fibre.cable_added", code=c.code, id=c.id, cores=c.cores),
                           highlight=False)
 
 
@@ -259,7 +262,7 @@ def splice_cmd(
     require_current(eng)
     with transaction(eng) as s:
         sp = splice(s, closure, fa, fb, tray=tray)
-        err_console.print(f"Splice {sp.id} in tray {sp.tray}", highlight=False)
+        err_console.print(tr("cli.fibre.splice_added", id=sp.id, tray=sp.tray), highlight=False)
 
 
 @fibre_app.command("assign")
@@ -279,7 +282,7 @@ def assign_cmd(
     require_current(eng)
     with transaction(eng) as s:
         circ = assign(s, link, strands)
-        err_console.print(f"Circuit {circ.id} for {link}", highlight=False)
+        err_console.print(tr("cli.fibre.circuit_added", id=circ.id, link=link), highlight=False)
 
 
 @handle_errors
@@ -310,31 +313,33 @@ def trace(
     if as_json:
         print_json(result)
         return
-    tr = result if link is not None else result.get("trace")
+    got = result if link is not None else result.get("trace")
     if link is None:
-        err_console.print(f"{result['cable']}/{result['fibre']} ({result['tube_colour']}/"
-                          f"{result['colour']}, {result['state']}): circuit "
-                          f"{result['circuit'] or 'none'}", highlight=False)
-    if tr is None:
+        err_console.print(tr("cli.fibre.strand_state", fibre=f"{result['cable']}/{result['fibre']}",
+                             colour=f"{result['tube_colour']}/{result['colour']}",
+                             state=result["state"], circuit=result["circuit"] or tr("cli.none")),
+                          highlight=False)
+    if got is None:
         return
-    for st in tr["strands"]:
-        err_console.print(f"strand {st['strand']}", highlight=False)
+    for st in got["strands"]:
+        err_console.print(tr("cli.fibre.strand", n=st["strand"]), highlight=False)
         for h in st["hops"]:
             err_console.print(f"  {_hop_text(h):<70} {h['cum_length_m']:>10.1f} m "
                               f"{h['cum_loss_db']:>7.2f} dB", highlight=False)
-    err_console.print(f"{tr['link']}: {tr['length_m']:.1f} m, {tr['splices']} splices, "
-                      f"loss {tr['loss_db']} dB at {tr['wavelength_nm']} nm "
-                      f"(budget {tr['budget_db']} dB, {tr['transceiver']})", highlight=False)
+    err_console.print(tr("cli.fibre.trace", link=got["link"], length=f"{got['length_m']:.1f}",
+                         splices=got["splices"], loss=got["loss_db"], nm=got["wavelength_nm"],
+                         budget=got["budget_db"], transceiver=got["transceiver"]),
+                      highlight=False)
 
 
 def _hop_text(h: dict[str, Any]) -> str:
     if h["kind"] == "port":
-        return (f"port {h.get('port')} of {h.get('odf')}"
+        return (tr("cli.fibre.hop_port", port=h.get("port"), odf=h.get("odf"))
                 + (f" -> {h.get('interface') or h.get('patch')}" if h.get("patch") else ""))
     if h["kind"] == "splice":
-        return f"splice in {h['closure']} tray {h['tray']}"
-    return (f"{h['cable']} fibre {h['fibre']} ({h['tube_colour']}/{h['colour']}) "
-            f"{h['length_m']:.0f} m")
+        return tr("cli.fibre.hop_splice", closure=h["closure"], tray=h["tray"])
+    return tr("cli.fibre.hop_fibre", cable=h["cable"], fibre=h["fibre"],
+              colour=f"{h['tube_colour']}/{h['colour']}", length=f"{h['length_m']:.0f}")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import engine, err_console, handle_errors, print_json, settings
+from api.cli.common import engine, err_console, handle_errors, label, print_json, settings, tr
 
 import_app = typer.Typer(help="Add sites or a road network to the store.", no_args_is_help=True)
 
@@ -84,25 +84,23 @@ def init(
 
     def loaded(code: str, counts: dict) -> None:
         if len(dirs) > 1 and not as_json:
-            err_console.print(f"  {code}: {counts['villages']} villages, {counts['kecamatan']} "
-                              f"kecamatan, {counts['route_edges']} route edges",
+            err_console.print(tr("cli.init.regency_row", code=code, villages=counts["villages"],
+                                 kecamatan=counts["kecamatan"], edges=counts["route_edges"]),
                               highlight=False)
 
-    where = dirs[0] if len(dirs) == 1 else f"{len(dirs)} directories in {dirs[0].parent}"
-    with err_console.status(f"Loading from {where} ..."):
+    where = dirs[0] if len(dirs) == 1 else tr("cli.init.dirs", n=len(dirs), path=dirs[0].parent)
+    with err_console.status(tr("cli.init.loading", path=where)):
         result = init_store(engine(), dirs, force=force, progress=loaded)
     if as_json:
         print_json(result)
     elif result["status"] == "unchanged":
-        err_console.print("The store already holds the regency (use --force to rebuild it).")
+        err_console.print(tr("cli.init.unchanged"))
     else:
-        err_console.print(
-            f"Store {result['status']} ({', '.join(result['regencies'])}): "
-            f"{result['villages']} villages, "
-            f"{result['kecamatan']} kecamatan, {result['schools']} schools "
-            f"({result.get('schools_skipped_no_coordinates', 0)} without coordinates skipped), "
-            f"{result['route_nodes']} route nodes, {result['route_edges']} route edges."
-        )
+        err_console.print(tr(
+            f"cli.init.{result['status']}", regencies=", ".join(result["regencies"]),
+            villages=result["villages"], kecamatan=result["kecamatan"],
+            schools=result["schools"], skipped=result.get("schools_skipped_no_coordinates", 0),
+            nodes=result["route_nodes"], edges=result["route_edges"]), highlight=False)
 
 
 @handle_errors
@@ -123,9 +121,11 @@ def summary(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="fonet store", show_header=False)
+    table = Table(title=tr("cli.summary.title"), show_header=False)
     for key, value in result.items():
-        table.add_row(key, str(value))
+        if isinstance(value, dict):  # counts by a code: the code's label where it has one
+            value = ", ".join(f"{label('map.site.', k)}: {v}" for k, v in value.items())
+        table.add_row(label("cli.summary.", key), str(value))
     Console().print(table)
 
 
@@ -151,7 +151,9 @@ def import_sites_cmd(
     if as_json:
         print_json(result)
     else:
-        err_console.print(f"Imported {result['imported']} sites from {file}: {result['by_kind']}")
+        kinds = ", ".join(f"{n} {label('map.site.', k)}" for k, n in result["by_kind"].items())
+        err_console.print(tr("cli.import.sites", n=result["imported"], file=file, kinds=kinds),
+                          highlight=False)
 
 
 @import_app.command("roads")
@@ -171,15 +173,14 @@ def import_roads_cmd(
     """
     from gis.load import import_roads
 
-    with err_console.status(f"Reading roads from {file} ..."):
+    with err_console.status(tr("cli.import.roads_progress", file=file)):
         result = import_roads(engine(), file, buffer_m=buffer_km * 1000)
     if as_json:
         print_json(result)
     else:
-        err_console.print(
-            f"Imported {result['route_edges']} road edges ({result['road_km']} km, "
-            f"{result['components']} components); {result['drops']} sites joined."
-        )
+        err_console.print(tr("cli.import.roads", edges=result["route_edges"],
+                             km=result["road_km"], components=result["components"],
+                             drops=result["drops"]), highlight=False)
 
 
 @import_app.command("network")
@@ -205,11 +206,11 @@ def import_network_cmd(
     if as_json:
         print_json(result)
     else:
-        err_console.print(
-            f"Imported {result['cables']} cables as {result['spans']} spans "
-            f"({result['snapped_km']} km along route edges, {result['new_route_edges']} new "
-            f"route edges, {result['new_km']} km) and {result['points']} points; not snapped: "
-            f"{', '.join(result['not_snapped']) or 'none'}")
+        err_console.print(tr(
+            "cli.import.network", cables=result["cables"], spans=result["spans"],
+            snapped_km=result["snapped_km"], new_edges=result["new_route_edges"],
+            new_km=result["new_km"], points=result["points"],
+            not_snapped=", ".join(result["not_snapped"]) or tr("cli.none")), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli.common import engine, err_console, handle_errors, print_json
+from api.cli.common import (
+    engine,
+    err_console,
+    handle_errors,
+    label,
+    language,
+    print_json,
+    tr,
+)
 from fonet.errors import InputError
 
 alarms_app = typer.Typer(help="Alarms: list them, acknowledge them.", no_args_is_help=True)
@@ -15,7 +23,7 @@ alarms_app = typer.Typer(help="Alarms: list them, acknowledge them.", no_args_is
 def _print_sites(title: str, block: dict[str, Any]) -> None:
     err_console.print(f"{title}: {block['count']}", highlight=False)
     for code, row in block["by_kecamatan"].items():
-        kinds = ", ".join(f"{n} {k}" for k, n in row["by_kind"].items())
+        kinds = ", ".join(f"{n} {label('map.site.', k)}" for k, n in row["by_kind"].items())
         err_console.print(f"  {row['kecamatan'] or code}: {kinds}", highlight=False)
 
 
@@ -60,10 +68,10 @@ def impact(
         print_json(result)
         return
     failed = result["failed"]
-    err_console.print(f"Plan {result['plan_id']}: {len(failed['links'])} links, "
-                      f"{len(failed['sites'])} sites failed", highlight=False)
-    _print_sites("Cut off from the core POP", result["cut_off"])
-    _print_sites("Still connected, without redundancy", result["without_redundancy"])
+    err_console.print(tr("cli.impact.failed", id=result["plan_id"], links=len(failed["links"]),
+                         sites=len(failed["sites"])), highlight=False)
+    _print_sites(tr("cli.impact.cut_off"), result["cut_off"])
+    _print_sites(tr("cli.impact.no_redundancy"), result["without_redundancy"])
 
 
 @handle_errors
@@ -96,16 +104,16 @@ def locate_cut(
     if as_json:
         print_json(result)
         return
-    err_console.print(f"Plan {result['plan_id']}: {len(result['down_links'])} links down, "
-                      f"{result['up_links']} up, {result['unobserved_links']} unobserved",
-                      highlight=False)
+    err_console.print(tr("cli.locate.head", id=result["plan_id"],
+                         down=len(result["down_links"]), up=result["up_links"],
+                         unobserved=result["unobserved_links"]), highlight=False)
     for c in result["candidates"]:
-        err_console.print(
-            f"{c['rank']:>3}. {c['kind']} spans {c['spans'][:6]} route edges "
-            f"{c['route_edges'][:6]}: explains {len(c['explains'])}, contradicted by "
-            f"{len(c['contradicted_by'])}", highlight=False)
+        err_console.print(tr("cli.locate.candidate", rank=f"{c['rank']:>3}",
+                             kind=tr(f"term.{c['kind']}"), spans=c["spans"][:6],
+                             edges=c["route_edges"][:6], explains=len(c["explains"]),
+                             contradicted=len(c["contradicted_by"])), highlight=False)
     if result["unexplained"]:
-        err_console.print(f"Not explained by any cut: {', '.join(result['unexplained'])}",
+        err_console.print(tr("cli.locate.unexplained", links=", ".join(result["unexplained"])),
                           highlight=False)
 
 
@@ -117,6 +125,7 @@ def alarms_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List root alarms, newest first, with the alarms grouped under each."""
+    from fonet.i18n.keyed import localise
     from fonet.noc.alarms import list_alarms
     from fonet.store import reader, require_current
 
@@ -129,11 +138,18 @@ def alarms_list(
     if as_json:
         print_json(rows)
         return
+    lang = language()
     for a in rows:
-        state = "open" if a["cleared_at"] is None else f"cleared after {a['duration_s']:.0f} s"
-        ack = f", ack by {a['acknowledged_by']}" if a["acknowledged_by"] else ""
-        err_console.print(f"#{a['id']} {a['severity']} {a['kind']} {a['object_name']}: "
-                          f"{state}{ack}, {a['children_count']} grouped", highlight=False)
+        state = (tr("cli.alarm.open") if a["cleared_at"] is None else
+                 tr("cli.alarm.cleared", seconds=f"{a['duration_s']:.0f}"))
+        if a["acknowledged_by"]:
+            state += ", " + tr("map.alarm.ack_by", who=a["acknowledged_by"])
+        state += ", " + tr("map.alarm.grouped", n=a["children_count"])
+        err_console.print(tr("cli.alarm.row", id=a["id"],
+                             severity=label("cli.severity.", a["severity"]),
+                             object=localise(a["object_name"], "term.", lang),
+                             message=localise(a["message"], "alarm.msg.", lang), state=state),
+                          highlight=False)
 
 
 @alarms_app.command("ack")
@@ -144,6 +160,7 @@ def alarms_ack(
     comment: Annotated[str, typer.Option(help="Why.")],
 ) -> None:
     """Acknowledge an alarm by a named user with a comment."""
+    from fonet.i18n.keyed import localise
     from fonet.noc.alarms import acknowledge
     from fonet.store import require_current, transaction
 
@@ -151,7 +168,8 @@ def alarms_ack(
     require_current(eng)
     with transaction(eng) as s:
         alarm = acknowledge(s, alarm_id, user=user, comment=comment)
-        text = f"Alarm #{alarm.id} ({alarm.kind} {alarm.object_name}) acknowledged by {user}."
+        text = tr("cli.alarm.acked", id=alarm.id,
+                  object=localise(alarm.object_name, "term.", language()), user=user)
     err_console.print(text, highlight=False)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import engine, err_console, handle_errors, print_json
+from api.cli.common import engine, err_console, handle_errors, print_json, tr
 from fonet.errors import InputError
 
 otdr_app = typer.Typer(help="OTDR traces (Telcordia SR-4731 .sor): read them, locate a break.",
@@ -29,19 +29,21 @@ def otdr_read(
         print_json(out)
         return
     gen = trace.general
-    err_console.print(
-        f"{file.name}: SR-4731 v{trace.version}, {trace.wavelength_nm:g} nm, index "
-        f"{trace.index:g}, pulse {trace.pulse_width_ns} ns, {len(trace.points)} points every "
-        f"{trace.resolution_m:.3f} m; {gen.get('location_a', '')} -> "
-        f"{gen.get('location_b', '')}", highlight=False)
+    err_console.print(tr(
+        "cli.otdr.head", file=file.name, version=trace.version, nm=f"{trace.wavelength_nm:g}",
+        index=f"{trace.index:g}", pulse=trace.pulse_width_ns, points=len(trace.points),
+        resolution=f"{trace.resolution_m:.3f}", a=gen.get("location_a", ""),
+        b=gen.get("location_b", "")), highlight=False)
     for e in out["events"]:
-        refl = "" if e["reflectance_db"] is None else f", reflectance {e['reflectance_db']} dB"
-        err_console.print(f"  {e['number']:>3}. {e['distance_m']:>10.2f} m  {e['type']:<15} "
-                          f"loss {e['loss_db']:.3f} dB{refl}", highlight=False)
-    err_console.print(f"End of fibre: {out['end_of_fibre_m']} m", highlight=False)
+        refl = ("" if e["reflectance_db"] is None else
+                tr("cli.otdr.reflectance", db=e["reflectance_db"]))
+        err_console.print("  " + tr("cli.otdr.event", n=f"{e['number']:>3}",
+                                    distance=f"{e['distance_m']:>10.2f}", type=f"{e['type']:<15}",
+                                    loss=f"{e['loss_db']:.3f}", reflectance=refl),
+                          highlight=False)
+    err_console.print(tr("cli.otdr.end", m=out["end_of_fibre_m"]), highlight=False)
     if trace.checksum_ok is False:
-        err_console.print("[yellow]note:[/] the checksum is not the standard CRC (this maker "
-                          "computes its own)")
+        err_console.print(tr("cli.otdr.checksum"), style="yellow", highlight=False)
 
 
 @otdr_app.command("locate")
@@ -79,18 +81,20 @@ def otdr_locate(
         print_json(out)
         return
     sp, pt, near = out["span"], out["point"], out["nearest"]
-    err_console.print(
-        f"{out['path']} from {out['from']}: {out['optical_distance_m']} m of fibre = "
-        f"{out['route_distance_m']} m of route, +- {out['uncertainty_m']} m", highlight=False)
-    err_console.print(f"Span {sp['span_id']} ({sp['order']} of {sp['of']}, route edge "
-                      f"{sp['route_edge_id']}), {sp['offset_m']} m into it; point "
-                      f"{pt['lon']}, {pt['lat']}", highlight=False)
-    err_console.print(f"Nearest: {near['kind']} {near.get('node_id') or ''} "
-                      f"{near['route_distance_m']} m {near['direction']}", highlight=False)
+    err_console.print(tr("cli.otdr.path", path=out["path"], start=out["from"],
+                         optical=out["optical_distance_m"], route=out["route_distance_m"],
+                         uncertainty=out["uncertainty_m"]), highlight=False)
+    err_console.print(tr("cli.otdr.span", span=sp["span_id"], order=sp["order"], of=sp["of"],
+                         edge=sp["route_edge_id"], offset=sp["offset_m"], lon=pt["lon"],
+                         lat=pt["lat"]), highlight=False)
+    err_console.print(tr("cli.otdr.nearest", kind=near["kind"], node=near.get("node_id") or "",
+                         m=near["route_distance_m"], direction=near["direction"]),
+                      highlight=False)
     section = out["snmp_section"]
     if section is not None:
-        verdict = "agrees" if section["agrees"] else "DISAGREES: " + section["message"]
-        err_console.print(f"SNMP section: spans {section['spans'][:6]}; OTDR {verdict}",
+        verdict = (tr("cli.otdr.agrees") if section["agrees"] else
+                   tr("cli.otdr.disagrees", message=section["message"]))
+        err_console.print(tr("cli.otdr.snmp", spans=section["spans"][:6], verdict=verdict),
                           highlight=False)
 
 

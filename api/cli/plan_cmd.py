@@ -11,6 +11,7 @@ from api.cli.common import (
     engine,
     err_console,
     handle_errors,
+    label,
     language,
     print_json,
     set_language,
@@ -154,8 +155,9 @@ def plan(
     err_console.print(plan_summary(result, language()), highlight=False)
     r = result
     if r.targets:
-        err_console.print(f"targets {','.join(r.targets)}: {r.targets_connected}/"
-                          f"{r.targets_total} connected; {len(r.targets_deferred)} deferred")
+        err_console.print(tr("cli.plan.targets", targets=",".join(r.targets),
+                             connected=r.targets_connected, total=r.targets_total,
+                             deferred=len(r.targets_deferred)), highlight=False)
 
 
 def _plan_province(province: str, *, regency: str | None, scheduler: str | None,
@@ -171,31 +173,35 @@ def _plan_province(province: str, *, regency: str | None, scheduler: str | None,
                                        "--budget-idr and --priority apply to one regency")
     url = settings().db_url
 
+    def yes(flag: bool) -> str:
+        return tr("cli.yes" if flag else "cli.no")
+
     def arrived(code: str, res: dict) -> None:  # on stderr, with --json too
         p = res["plan"]
-        err_console.print(
-            f"  {code}: plan {p['plan_id']} reaches {p['villages_connected']}/"
-            f"{p['villages_total']} villages, two-edge-connected: "
-            f"{p['backbone_two_edge_connected']}; {res['seconds']} s", highlight=False)
+        err_console.print(tr("cli.province.arrived", code=code, plan_id=p["plan_id"],
+                             connected=p["villages_connected"], total=p["villages_total"],
+                             resilient=yes(p["backbone_two_edge_connected"]),
+                             seconds=res["seconds"]), highlight=False)
 
-    with err_console.status(f"Planning province {province} on Dask ..."):
+    with err_console.status(tr("cli.province.planning", code=province)):
         result = plan_province(url, province, scheduler=scheduler, workers=workers, name=name,
                                profile_path=profile, seed=seed, progress=arrived)
     if as_json:
         print_json(result)
         return
     b = result["backbone"]
-    err_console.print(
-        f"Scenario {result['scenario_id']} ({result['name']}): {len(result['regencies'])} "
-        f"regencies, reaches {result['villages_connected']}/{result['villages_total']} "
-        f"villages; provincial backbone from {b['core']}: {len(b['rings'])} rings over "
-        f"{b['corridors']} corridors, {b['route_km']} km, two-edge-connected: "
-        f"{b['two_edge_connected']}; {result['seconds']} s.")
+    err_console.print(tr("cli.province.done", id=result["scenario_id"], name=result["name"],
+                         n=len(result["regencies"]), connected=result["villages_connected"],
+                         total=result["villages_total"], core=b["core"], rings=len(b["rings"]),
+                         corridors=b["corridors"], km=b["route_km"],
+                         resilient=yes(b["two_edge_connected"]), seconds=result["seconds"]),
+                      highlight=False)
     for spof in b["single_points_of_failure"]:
-        err_console.print(f"  single point of failure: corridor {spof['a']}–{spof['b']} "
-                          f"({spof['length_km']} km)", highlight=False)
+        err_console.print(tr("cli.province.spof", a=spof["a"], b=spof["b"],
+                             km=spof["length_km"]), highlight=False)
     if b["unreached"]:
-        err_console.print(f"  not joined to the backbone: {', '.join(b['unreached'])}")
+        err_console.print(tr("cli.province.unreached", codes=", ".join(b["unreached"])),
+                          highlight=False)
 
 
 @plan_app.command("list")
@@ -215,11 +221,16 @@ def plan_list(
         print_json(rows)
         return
     if not rows:
-        err_console.print("no plans stored")
+        err_console.print(tr("cli.plan.none"))
+    lang = language()
     for p in rows:
-        status = ", ".join(f"{n} {k}" for k, n in p["spans_by_status"].items())
-        err_console.print(f"{p['plan_id']:>4}  {p['name']:<24} POP {p['pop'] or '-':<18} "
-                          f"{p['route_km']:>9.3f} km  Rp{p['cost_idr']:>16,}  spans: {status}")
+        status = ", ".join(f"{n} {label('cli.span_status.', k)}"
+                           for k, n in p["spans_by_status"].items())
+        err_console.print(tr("cli.plan.row", id=f"{p['plan_id']:>4}", name=f"{p['name']:<24}",
+                             pop=f"{p['pop'] or '-':<18}",
+                             km=f"{number(p['route_km'], lang, 3):>9}",
+                             cost=f"{rupiah(p['cost_idr'], lang):>18}", status=status),
+                          highlight=False, soft_wrap=True)
 
 
 @plan_app.command("commit")
@@ -248,8 +259,9 @@ def plan_commit(
     if as_json:
         print_json(out)
         return
-    err_console.print(f"plan {out['plan_id']}: {out['spans']} spans and {out['links']} links "
-                      f"now {out['status']}; {out['sites_connected']} sites connected")
+    err_console.print(tr("cli.plan.committed", id=out["plan_id"], spans=out["spans"],
+                         links=out["links"], status=label("cli.span_status.", out["status"]),
+                         sites=out["sites_connected"]), highlight=False)
 
 
 @handle_errors

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import engine, err_console, handle_errors, print_json
+from api.cli.common import engine, err_console, handle_errors, print_json, tr
 from fonet.errors import InputError
 
 report_app = typer.Typer(help="Reports from the observed network.", no_args_is_help=True)
@@ -45,7 +45,8 @@ def report_availability(
         result = availability(s, month, tz=tz, plan_id=plan, days=fmt != "csv" or daily)
     if fmt == "pdf":
         path = availability_pdf(result, out or Path(f"availability-{month}.pdf"))
-        err_console.print(f"Wrote {path} ({len(result['sites'])} sites).", highlight=False)
+        err_console.print(tr("cli.report.wrote", path=path, n=len(result["sites"])),
+                          highlight=False)
         return
     if fmt == "csv":
         text = availability_csv(result, daily=daily)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import engine, err_console, handle_errors, print_json
+from api.cli.common import engine, err_console, handle_errors, print_json, tr
 
 tokens_app = typer.Typer(help="API tokens of the HTTP service.", no_args_is_help=True)
 
@@ -35,7 +35,7 @@ def serve(
     require_current(eng)
     eng.dispose()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    err_console.print(f"fonet serving on http://{host}:{port}/ (map /map/, API docs /docs)")
+    err_console.print(tr("cli.serve.serving", url=f"http://{host}:{port}/"), highlight=False)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
                 proxy_headers=False)
 
@@ -60,8 +60,8 @@ def tokens_create(
     if as_json:
         print_json({**info, "token": token})
         return
-    err_console.print(f"Token {info['id']} ({info['name']}, role {info['role']}); keep it, it "
-                      "is not shown again:")
+    err_console.print(tr("cli.token.created", id=info["id"], name=info["name"],
+                         role=info["role"]), highlight=False)
     typer.echo(token)
 
 
@@ -81,9 +81,11 @@ def tokens_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
         print_json(rows)
         return
     for t in rows:
-        state = f"revoked {t['revoked_at']}" if t["revoked_at"] else "active"
-        typer.echo(f"{t['id']}\t{t['name']}\t{t['role']}\tcreated {t['created_at']}\t"
-                   f"last used {t['last_used_at'] or 'never'}\t{state}")
+        state = (tr("cli.token.revoked_at", at=t["revoked_at"]) if t["revoked_at"] else
+                 tr("cli.token.active"))
+        typer.echo(tr("cli.token.row", id=t["id"], name=t["name"], role=t["role"],
+                      created=t["created_at"], used=t["last_used_at"] or tr("cli.token.never"),
+                      state=state))
 
 
 @tokens_app.command("revoke")
@@ -99,7 +101,7 @@ def tokens_revoke(token_id: Annotated[int, typer.Argument(help="Token id (see `f
     with transaction(eng) as s:
         row = revoke_token(s, token_id)
         name = row.name
-    err_console.print(f"Token {token_id} ({name}) revoked.")
+    err_console.print(tr("cli.token.revoked", id=token_id, name=name), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

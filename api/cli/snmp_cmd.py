@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import engine, err_console, handle_errors, print_json
+from api.cli.common import engine, err_console, handle_errors, language, print_json, tr
 from fonet.errors import InputError, NotFoundError, StateError
+from fonet.i18n import t
 
 devices_app = typer.Typer(help="SNMP devices and their interfaces.", no_args_is_help=True)
 links_app = typer.Typer(help="Links: circuits between two interfaces.", no_args_is_help=True)
@@ -35,8 +36,8 @@ def _detect_and_discover(eng, name: str, *, detect: bool) -> int:  # noqa: ANN00
     try:
         detection, found = asyncio.run(detect_device(target))
     except DeviceUnreachableError as exc:
-        err_console.print(f"[yellow]warning:[/] {exc}; profiles and interfaces will be read "
-                          f"by `fonet devices discover {name}`", highlight=False)
+        err_console.print(tr("cli.devices.unreachable", error=exc, name=name),
+                          style="yellow", highlight=False)
         return 0
     with transaction(eng) as s:
         device = s.scalar(select(Device).where(Device.name == name))
@@ -46,9 +47,15 @@ def _detect_and_discover(eng, name: str, *, detect: bool) -> int:  # noqa: ANN00
             set_profiles(s, device, detection.profiles, detection.detected_by)
         upsert_interfaces(s, device, found)
     if detect:
-        err_console.print(f"{name}: profiles {', '.join(detection.profiles)} "
-                          f"({detection.detected_by})", highlight=False)
+        err_console.print(tr("cli.devices.profiles", name=name,
+                             profiles=", ".join(detection.profiles), by=detection.detected_by),
+                          highlight=False)
     return len(found)
+
+
+def _detected_by(by: str) -> str:
+    """How a device's profiles were chosen, in the output's language."""
+    return tr("cli.devices.not_detected") if by == t("cli.devices.not_detected", "en") else by
 
 
 def _profiles_option(profile: list[str] | None) -> tuple[str, ...] | None:
@@ -110,10 +117,12 @@ def devices_add(
                             v3_user=v3_user, auth_proto=auth_proto, auth_key=auth_key,
                             priv_proto=priv_proto, priv_key=priv_key,
                             profiles=given or ("if_mib",),
-                            detected_by="--profile" if given else "not detected yet")
+                            detected_by="--profile" if given
+                            else t("cli.devices.not_detected", "en"))
         device.poller_group = group
     n = _detect_and_discover(eng, name, detect=given is None) if discover else 0
-    err_console.print(f"Added device {name} ({host}:{port}), {n} interfaces discovered.")
+    err_console.print(tr("cli.devices.added", name=name, host=host, port=port, n=n),
+                      highlight=False)
 
 
 @devices_app.command("list")
@@ -136,9 +145,11 @@ def devices_list(
         print_json(devices)
         return
     for d in devices:
-        err_console.print(f"{d['name']}  {d['host']}:{d['port']}  SNMP{d['snmp_version']}  "
-                          f"{len(d['interfaces'])} interfaces  profile {d['profile']} "
-                          f"({d['detected_by']})  group {d['group']}", highlight=False)
+        err_console.print(tr("cli.devices.row", name=d["name"], host=d["host"], port=d["port"],
+                             version=d["snmp_version"], n=len(d["interfaces"]),
+                             profile=d["profile"], by=_detected_by(d["detected_by"]),
+                             group=d["group"]),
+                          highlight=False)
 
 
 @devices_app.command("edit")
@@ -156,7 +167,7 @@ def devices_edit(
     require_current(eng)
     with transaction(eng) as s:
         set_group(s, name, group)
-    err_console.print(f"{name}: poller group {group}.", highlight=False)
+    err_console.print(tr("cli.devices.group_set", name=name, group=group), highlight=False)
 
 
 @devices_app.command("discover")
@@ -184,7 +195,7 @@ def devices_discover(
             set_profiles(s, device, given, "--profile")
         detect = given is None and device.detected_by != "--profile"
     n = _detect_and_discover(eng, name, detect=detect)
-    err_console.print(f"{name}: {n} interfaces.")
+    err_console.print(tr("cli.devices.discovered", name=name, n=n), highlight=False)
 
 
 @links_app.command("attach")
@@ -203,7 +214,7 @@ def links_attach(
     require_current(eng)
     with transaction(eng) as s:
         attach_link(s, link, a, z)
-    err_console.print(f"Link {link}: {a} <-> {z}")
+    err_console.print(tr("cli.links.attached", link=link, a=a, z=z), highlight=False)
 
 
 @links_app.command("list")
@@ -211,6 +222,7 @@ def links_attach(
 def links_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
                ) -> None:
     """List links with their live state and its reasons."""
+    from fonet.i18n.keyed import localise
     from fonet.monitoring import link_states
     from fonet.store import reader, require_current
 
@@ -221,9 +233,11 @@ def links_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
     if as_json:
         print_json(states)
         return
+    lang = language()
     for name, st in sorted(states.items()):
-        err_console.print(f"{name}: {st['state']} since {st['since']} "
-                          f"{'; '.join(st['reasons'])}")
+        reasons = "; ".join(localise(r, "link.reason.", lang) for r in st["reasons"])
+        err_console.print(tr("cli.links.row", name=name, state=tr(f"map.state.{st['state']}"),
+                             since=st["since"], reasons=reasons), highlight=False)
 
 
 @handle_errors
@@ -265,9 +279,11 @@ def poll(
         print_json({"devices": results, "link_changes": changes})
         return
     for r in results:
-        status = "ok" if r["reachable"] and not r["error"] else (r["error"] or "unreachable")
-        err_console.print(f"{r['name']}: {status}, {len(r['interfaces'])} interfaces, "
-                          f"{r['seconds']:.3f} s")
+        status = (tr("cli.poll.ok") if r["reachable"] and not r["error"] else
+                  (r["error"] or tr("cli.poll.unreachable")))
+        err_console.print(tr("cli.poll.row", name=r["name"], status=status,
+                             n=len(r["interfaces"]), seconds=f"{r['seconds']:.3f}"),
+                          highlight=False)
 
 
 @secrets_app.command("rotate")
@@ -295,8 +311,7 @@ def secrets_rotate(
             return reseal_all(s, old, new)
 
     count, path = rotate(reseal, new_key_file=new_key_file)
-    err_console.print(f"Re-sealed {count} device credential sets; the key in use is now in "
-                      f"{path} (back it up).", highlight=False)
+    err_console.print(tr("cli.secrets.rotated", n=count, path=path), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from api.caching import cached
 from api.deps import Reader, Viewer
+from api.detail import ZoomQ, detail, simplified
 from api.geojson import GeoJSONResponse, area_features, collection, edge_features, json_bytes
 from api.schemas import FeatureCollection
 from fonet.store.models import EDGE_KINDS, Area, RouteEdge
@@ -48,13 +50,21 @@ def areas(
     tolerance_m: Annotated[float, Query(ge=0, le=500, description="Simplify outlines by this "
                                                                   "many metres (display).")]
     = DEFAULT_TOLERANCE_M,
+    zoom: ZoomQ = None,
 ) -> Response:
-    """Return the regency boundary, its 18 kecamatan or 304 villages."""
+    """Return the regency boundary, its 18 kecamatan or 304 villages.
+
+    With ``zoom`` (12 or less), outlines are simplified to about a pixel at that zoom, with
+    fewer decimals, instead of by ``tolerance_m``.
+    """
     stamp = tuple(session.execute(select(func.count(), func.max(Area.id))
                                   .where(Area.level == level.value)).one())
-    return cached(request, ("areas", level.value, tolerance_m), stamp,
+    d = detail(zoom)
+    shape = None if d is None else functools.partial(simplified, d=d)
+    return cached(request, ("areas", level.value, tolerance_m if d is None else d.band), stamp,
                   lambda: json_bytes(collection(area_features(session, level.value,
-                                                              tolerance_m=tolerance_m),
+                                                              tolerance_m=tolerance_m,
+                                                              shape=shape),
                                                 level=level.value)),
                   GEOJSON)
 

@@ -27,6 +27,7 @@ from fonet.devices import (
     set_credentials as store_credentials,
 )
 from fonet.errors import InputError, NotFoundError
+from fonet.i18n import t
 from fonet.store import transaction
 from fonet.store.models import Device, DeviceSecret
 from fonet.store.observed import DeviceStatus
@@ -142,7 +143,7 @@ async def create_device(body: DeviceIn, engine: Store, request: Request, _: Admi
         with transaction(engine) as s:
             add_device(s, body.name, body.host, port=body.port, site_code=body.site,
                        profiles=given or ("if_mib",),
-                       detected_by="--profile" if given else "not detected yet",
+                       detected_by="--profile" if given else t("cli.devices.not_detected", "en"),
                        **body.plain())
 
     await asyncio.to_thread(store)

@@ -118,7 +118,7 @@ def cut_cable(ref: Ref, session: Reader, _: Viewer,
 def _closure_out(c: Closure, splices: dict[int, int]) -> dict[str, Any]:
     return {"id": c.id, "code": c.code, "kind": c.kind, "status": c.status, "trays": c.trays,
             "splices": splices.get(c.id, 0), "route_node_id": c.route_node_id,
-            "route_edge_id": c.route_edge_id, "at_m": c.at_m}
+            "route_edge_id": c.route_edge_id, "at_m": c.at_m, "lon": c.lon, "lat": c.lat}
 
 
 def _splices(session: Any) -> dict[int, int]:

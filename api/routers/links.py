@@ -23,6 +23,7 @@ from api.geojson import (
 )
 from api.schemas import FeatureCollection, NocStateOut, Page
 from fonet.errors import NotFoundError
+from fonet.i18n.keyed import en, keyed
 from fonet.store import reader, transaction
 from fonet.store.models import Device, Interface, Link, Site
 from fonet.store.observed import Alarm
@@ -74,6 +75,7 @@ def link_role(name: str) -> str:
 def link_out(r: Any, sites: dict[int, str], ifaces: dict[int, str]) -> dict[str, Any]:
     """Return a link row (see :func:`api.geojson.link_rows`) with its live state as JSON."""
     known = r.state is not None
+    reasons = (r.reasons or []) if known else [en("link.reason.never_evaluated")]
     return {"id": r.id, "name": r.name, "plan_id": r.plan_id, "status": r.status,
             "role": link_role(r.name),
             "a_interface_id": r.a_interface_id, "z_interface_id": r.z_interface_id,
@@ -82,7 +84,8 @@ def link_out(r: Any, sites: dict[int, str], ifaces: dict[int, str]) -> dict[str,
             "z_interface": ifaces.get(r.z_interface_id),
             "monitored": r.a_interface_id is not None or r.z_interface_id is not None,
             "state": r.state if known else "unknown",
-            "reasons": (r.reasons or []) if known else ["never evaluated"],
+            "reasons": reasons,
+            "reason_keys": [keyed(x, "link.reason.") for x in reasons],
             "since": _iso(r.since) if known else None,
             "updated_at": _iso(r.updated_at) if known else None}
 
@@ -104,6 +107,10 @@ class LinkOut(BaseModel):
     monitored: bool
     state: State
     reasons: list[str]
+    reason_keys: list[dict[str, Any]] = Field(
+        default_factory=list, description="Each reason as a catalogue key and parameters "
+                                          "(key null when it has none), to render it in the "
+                                          "client's language.")
     since: str | None
     updated_at: str | None
 

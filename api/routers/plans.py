@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -14,6 +15,7 @@ from sqlalchemy import case, func, select
 
 from api.caching import cached
 from api.deps import Engineer, Id, Paging, Reader, Store, Viewer
+from api.detail import ZoomQ, band_key, detail, simplified
 from api.geojson import (
     GeoJSONResponse,
     area_features,
@@ -240,10 +242,17 @@ def get_plan(plan_id: Id, session: Reader, request: Request, _: Viewer) -> Respo
 @router.get("/plans/{plan_id}/spans", summary="A plan's spans as GeoJSON",
             response_class=GeoJSONResponse,
             response_model=FeatureCollection)
-def plan_spans(plan_id: Id, session: Reader, request: Request, _: Viewer) -> Response:
-    """Spans (fibre along route edges): role (backbone or access), ring, phase, cores, cost."""
-    return cached(request, ("spans", plan_id), plan_stamp(request, session, plan_id),
-                  lambda: json_bytes(collection(span_features(session, plan_id),
+def plan_spans(plan_id: Id, session: Reader, request: Request, _: Viewer, zoom: ZoomQ = None
+               ) -> Response:
+    """Spans (fibre along route edges): role (backbone or access), ring, phase, cores, cost.
+
+    With ``zoom`` (12 or less), lines are simplified to about a pixel at that zoom.
+    """
+    d = detail(zoom)
+    return cached(request, ("spans", plan_id, band_key(zoom)),
+                  plan_stamp(request, session, plan_id),
+                  lambda: json_bytes(collection(span_features(
+                      session, plan_id, functools.partial(simplified, d=d)),
                                                 plan_id=plan_id)), GEOJSON)
 
 
@@ -327,8 +336,8 @@ def coverage(plan_id: Id, session: Reader, engine: Store, request: Request, _: V
 @router.get("/plans/{plan_id}/villages", summary="Villages by coverage status, as GeoJSON",
             response_class=GeoJSONResponse,
             response_model=FeatureCollection)
-def villages(plan_id: Id, session: Reader, engine: Store, request: Request, _: Viewer
-             ) -> Response:
+def villages(plan_id: Id, session: Reader, engine: Store, request: Request, _: Viewer,
+             zoom: ZoomQ = None) -> Response:
     """Village polygons with ``status``: ``built``, ``planned`` or ``not_covered``.
 
     The statuses are decided by :func:`fonet.coverage.plan_coverage`.
@@ -341,7 +350,9 @@ def villages(plan_id: Id, session: Reader, engine: Store, request: Request, _: V
                 "phase")
         props = {r["code"]: {k: _plain(r[k]) for k in keep}
                  for r in layer.drop(columns="geometry").to_dict("records")}
-        feats = area_features(session, "village", props=props)
+        d = detail(zoom)
+        feats = area_features(session, "village", props=props,
+                              shape=None if d is None else functools.partial(simplified, d=d))
         return json_bytes(collection(feats, plan_id=plan_id))
 
-    return cached(request, ("villages", plan_id), stamp, build, GEOJSON)
+    return cached(request, ("villages", plan_id, band_key(zoom)), stamp, build, GEOJSON)

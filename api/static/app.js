@@ -108,11 +108,44 @@ function initMap() {
   L.control.scale({ imperial: false }).addTo(map);
 }
 
+/* -- detail by zoom (api/detail.py): the big layers simplified below zoom 13 --------------- */
+const DETAIL_BANDS = [10, 12];
+
+function detailBand() {
+  return DETAIL_BANDS.find((b) => fonet.map.getZoom() <= b) ?? null;
+}
+
+/* `path` asked at the detail of the map's zoom (the whole layer above the last band). */
+function atZoom(path) {
+  const band = detailBand();
+  return band === null ? path : `${path}${path.includes('?') ? '&' : '?'}zoom=${band}`;
+}
+fonet.atZoom = atZoom;
+
+/* The zoom crossed a band: the villages, spans and coverage again at the new detail (the
+   server keeps each band's answer; the browser revalidates it with its ETag). */
+async function refreshDetail() {
+  const band = detailBand();
+  if (band === fonet.band) return;
+  fonet.band = band;
+  const swap = async (layer, path) => {
+    if (!layer) return;
+    const data = await api(atZoom(path));
+    if (fonet.band !== band) return; // zoomed on meanwhile
+    layer.clearLayers();
+    layer.addData(data);
+  };
+  const plan = fonet.planId;
+  await Promise.all([
+    swap(fonet.layers.villagesBase, '/areas/village'),
+    plan && swap(fonet.layers.spans, `/plans/${plan}/spans`),
+    plan && swap(fonet.layers.coverage, `/plans/${plan}/villages`)]);
+}
+
 async function loadBase() {
-  const [regency, kec, villages] = await Promise.all([
-    api('/areas/regency'), api('/areas/kecamatan'), api('/areas/village')]);
+  const [regency, kec] = await Promise.all([api('/areas/regency'), api('/areas/kecamatan')]);
   const base = !fonet.config.basemap_url;
-  fonet.layers.villagesBase = L.geoJSON(villages, {
+  fonet.layers.villagesBase = L.geoJSON(null, {
     pane: 'areas',
     style: { color: '#8aa0b4', weight: 0.5, fillColor: base ? '#f7f4ea' : '#fff',
              fillOpacity: base ? 1 : 0 },
@@ -127,7 +160,11 @@ async function loadBase() {
   fonet.layers.regency = L.geoJSON(regency, {
     pane: 'areas', interactive: false, style: { color: '#16324f', weight: 3, fill: false },
   }).addTo(fonet.map);
-  fonet.map.fitBounds(fonet.layers.regency.getBounds(), { padding: [10, 10] });
+  // not animated: a shared link's zoom right after must not be undone by the animation's end
+  fonet.map.fitBounds(fonet.layers.regency.getBounds(), { padding: [10, 10], animate: false });
+  fonet.band = detailBand();
+  fonet.layers.villagesBase.addData(await api(atZoom('/areas/village')));
+  fonet.map.on('zoomend', () => refreshDetail().catch((e) => message(e.message)));
 }
 
 /* -- plans -------------------------------------------------------------------------- */
@@ -163,7 +200,7 @@ async function planLayers() {
   if (!fonet.planId) { $('#plan-figures').textContent = T('map.no_plan_stored'); return; }
   if (!fonet.layers.spans) {
     const [spans, sites, plan] = await Promise.all([
-      api(`/plans/${fonet.planId}/spans`), api(`/plans/${fonet.planId}/sites`),
+      api(atZoom(`/plans/${fonet.planId}/spans`)), api(`/plans/${fonet.planId}/sites`),
       api(`/plans/${fonet.planId}`)]);
     fonet.layers.spans = L.geoJSON(spans, {
       pane: 'fibre', style: spanStyle,
@@ -267,7 +304,7 @@ async function coverageLayers() {
   if (!fonet.planId) return;
   if (!fonet.layers.coverage) {
     const [villages, table] = await Promise.all([
-      api(`/plans/${fonet.planId}/villages`), api(`/plans/${fonet.planId}/coverage`)]);
+      api(atZoom(`/plans/${fonet.planId}/villages`)), api(`/plans/${fonet.planId}/coverage`)]);
     fonet.layers.coverage = L.geoJSON(villages, {
       pane: 'areas',
       style: (f) => ({ color: '#555', weight: 0.5, fillOpacity: 0.75,
@@ -281,7 +318,9 @@ async function coverageLayers() {
                   ['villages_not_covered', T('map.cov.not_covered')], ['coverage_pct', '%']];
     $('#coverage-table thead').innerHTML = '<tr>' + cols.map(([, t]) => `<th>${esc(t)}</th>`)
       .join('') + '</tr>';
-    $('#coverage-table tbody').innerHTML = [...table.kecamatan, table.total].map((r) =>
+    // the total row's name is the server's (English): the catalogue's instead
+    const total = { ...table.total, name: T('map.cov.total') };
+    $('#coverage-table tbody').innerHTML = [...table.kecamatan, total].map((r) =>
       '<tr>' + cols.map(([k]) => `<td>${esc(typeof r[k] === 'number' ? window.fonetI18n.num(r[k]) : r[k] ?? T('map.cov.total'))}</td>`).join('') + '</tr>')
       .join('');
   }

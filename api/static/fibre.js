@@ -47,9 +47,18 @@
         pane: 'points', radius: f.properties.kind === 'branch' ? 4 : 3, color: '#333',
         fillColor: f.properties.kind === 'branch' ? '#fec44f' : '#fff', fillOpacity: 1,
         weight: 1 }),
-      onEachFeature: (f, l) => l.bindPopup(`<b>${esc(f.properties.code)}</b><br>` +
-        esc(T('map.fibre.closure_popup', { kind: f.properties.kind,
-          splices: f.properties.splices, trays: f.properties.trays }))),
+      onEachFeature: (f, l) => {
+        l.bindPopup(`<b>${esc(f.properties.code)}</b><br>` +
+          esc(T('map.fibre.closure_popup', { kind: f.properties.kind,
+            splices: f.properties.splices, trays: f.properties.trays })));
+        // a closure clicked: its point to share with the splicer (#closure=CODE)
+        l.on('popupopen', () => {
+          if (window.fonetShare) {
+            const ll = l.getLatLng();
+            window.fonetShare.offer('closure', ll.lng, ll.lat, f.properties.code);
+          }
+        });
+      },
     });
     $('#fibre-counts').textContent = T('map.fibre.counts',
       { cables: cables.features.length, closures: closures.features.length });

@@ -30,6 +30,23 @@
       { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Asia/Jakarta' });
   };
 
+  /* A text made on the server, as {key, params, text} (fonet.i18n.keyed): rendered from the
+     catalogue, nested texts and lists ("; ") in turn, decimals in the language's format; the
+     server's English `text` when it has no key. */
+  i18n.keyed = (item) => {
+    if (!item || typeof item !== 'object') return String(item ?? '');
+    if (!item.key || i18n.strings[item.key] === undefined) return String(item.text ?? '');
+    const vals = {};
+    for (const [name, v] of Object.entries(item.params || {})) {
+      if (Array.isArray(v)) vals[name] = v.map(i18n.keyed).join('; ');
+      else if (v && typeof v === 'object') vals[name] = i18n.keyed(v);
+      else if (/^-?\d+\.\d+$/.test(String(v))) {
+        vals[name] = i18n.num(Number(v), String(v).split('.')[1].length);
+      } else vals[name] = v;
+    }
+    return T(item.key, vals);
+  };
+
   /* Put the catalogue's text into the page: data-i18n (text), data-i18n-<attr> (attribute). */
   i18n.apply = (root = document) => {
     root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = T(el.dataset.i18n); });

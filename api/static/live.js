@@ -44,6 +44,13 @@
     live.loaded = true;
   }
 
+  /* The reasons of a link's state in the page's language (keyed by the server). */
+  function reasonsText(p) {
+    const keyed = p.reason_keys;
+    if (!keyed || keyed.length !== (p.reasons || []).length) return (p.reasons || []).join('; ');
+    return keyed.map(window.fonetI18n.keyed).join('; ');
+  }
+
   function renderLinks() {
     const rows = [...live.byId.values()].map((l) => l.feature.properties)
       .filter((p) => p.monitored || p.state !== 'unknown');
@@ -57,7 +64,7 @@
     $('#link-list').innerHTML = rows.map((p) =>
       `<li data-link="${esc(p.name)}" data-state="${p.state}"><span class="state ` +
       `state-${p.state}">${esc(T(`map.state.${p.state}`))}</span>${esc(p.name)}<br><small>` +
-      `${esc((p.reasons || []).join('; '))}</small></li>`).join('') ||
+      `${esc(reasonsText(p))}</small></li>`).join('') ||
       `<li>${esc(T('map.links.none'))}</li>`;
   }
 
@@ -65,7 +72,8 @@
     const layer = live.byId.get(ch.link_id);
     if (!layer) { live.loaded = false; return; }
     const p = layer.feature.properties;
-    Object.assign(p, { state: ch.to, reasons: ch.reasons, since: ch.at });
+    Object.assign(p, { state: ch.to, reasons: ch.reasons, reason_keys: ch.reason_keys,
+      since: ch.at });
     layer.setStyle(linkStyle(p));
     setPathState(layer, ch.to);
     if (ch.to !== 'unknown') layer.bringToFront();
@@ -77,7 +85,8 @@
     const page = await fonet.api('/alarms?open=true&limit=200');
     $('#alarm-list').innerHTML = page.items.map((a) =>
       `<li data-alarm="${a.id}"><span class="sev-${esc(a.severity)}">${esc(a.severity)}</span> ` +
-      `<span class="msg">${esc(a.message)}</span>${window.fonetNoc.alarmPlace(a)}<br><small>` +
+      `<span class="msg">${esc(a.message_key ? window.fonetI18n.keyed({ key: a.message_key,
+        params: a.params, text: a.message }) : a.message)}</span>${window.fonetNoc.alarmPlace(a)}<br><small>` +
       `${esc(window.fonetI18n.date(a.raised_at))}` +
       `${a.children_count ? ', ' + esc(T('map.alarm.grouped', { n: a.children_count })) : ''}` +
       `${a.acknowledged_by ? ', ' + esc(T('map.alarm.ack_by', { who: a.acknowledged_by })) : ''}` +
@@ -133,7 +142,7 @@
     if (!r.down_links.length) { $('#cut-result').textContent = T('map.cut.none'); return; }
     const best = (r.hypotheses[0] || {}).places || [];
     $('#cut-result').innerHTML = esc(T('map.cut.summary', { n: r.down_links.length,
-      places: best.map((c) => T('map.cut.place', { kind: c.kind, spans: c.spans.length,
+      places: best.map((c) => T('map.cut.place', { kind: T(`term.${c.kind}`), spans: c.spans.length,
         km: window.fonetI18n.num(c.length_m / 1000, 2) })).join('; ') ||
         T('map.cut.unexplained') }));
     if (r.geojson) {

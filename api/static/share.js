@@ -1,5 +1,5 @@
-/* fonet web map, for the field: a cut, an OTDR point or a site as a link that opens the map
-   there (#cut, #otdr=lon,lat, #site=CODE), with the point as a geo: URI for a phone's
+/* fonet web map, for the field: a cut, an OTDR point, a site or a closure as a link that opens
+   the map there (#cut, #otdr=lon,lat, #site=CODE, #closure=CODE), with the point as a geo: URI for a phone's
    navigation app and as coordinates to copy. A link to something that no longer exists opens
    the map with a message. Needs app.js, i18n.js and live.js. */
 'use strict';
@@ -18,12 +18,15 @@
     if (m) return { kind: 'otdr', view: 'noc', lon: Number(m[1]), lat: Number(m[2]) };
     m = h.match(/^site=(.+)$/);
     if (m) return { kind: 'site', view: 'noc', code: m[1] };
+    m = h.match(/^closure=(.+)$/);
+    if (m) return { kind: 'closure', view: 'fibre', code: m[1] };
     return null;
   };
 
   function hashOf(kind, lon, lat, code) {
     if (kind === 'cut') return '#cut';
     if (kind === 'site') return `#site=${encodeURIComponent(code)}`;
+    if (kind === 'closure') return `#closure=${encodeURIComponent(code)}`;
     return `#otdr=${lon.toFixed(6)},${lat.toFixed(6)}`;
   }
 
@@ -35,7 +38,8 @@
       className: 'share-point' }).addTo(fonet.map);
     const coords = `${lat.toFixed(6)}, ${lon.toFixed(6)}`;
     const what = kind === 'cut' ? T('map.share.cut')
-      : kind === 'site' ? T('map.share.site', { code }) : T('map.share.otdr');
+      : kind === 'site' ? T('map.share.site', { code })
+        : kind === 'closure' ? T('map.share.closure', { code }) : T('map.share.otdr');
     $('#share-what').textContent = what;
     $('#share-coords').textContent = coords;
     $('#share-geo').href = `geo:${lat.toFixed(6)},${lon.toFixed(6)}?q=${lat.toFixed(6)},` +
@@ -72,7 +76,8 @@
 
   /* Open the map at a shared target (after the view is shown). */
   share.open = async (s) => {
-    const zoom = (lon, lat) => fonet.map.setView([lat, lon], Math.max(fonet.map.getZoom(), 16));
+    const zoom = (lon, lat) => fonet.map.setView([lat, lon], Math.max(fonet.map.getZoom(), 16),
+      { animate: false });
     if (s.kind === 'cut') {
       const cut = window.fonetLive && window.fonetLive.cut;
       const pt = cut && cut.geojson ? cutPoint(cut.geojson) : null;
@@ -93,6 +98,16 @@
       } catch (e) {
         if (e.status !== 404) throw e;
         missing(T('map.share.what_site', { code: s.code }));
+      }
+    } else if (s.kind === 'closure') {
+      try {
+        const clo = await fonet.api(`/closures/${encodeURIComponent(s.code)}`);
+        if (clo.lon == null || clo.lat == null) throw Object.assign(new Error(), { status: 404 });
+        zoom(clo.lon, clo.lat);
+        share.offer('closure', clo.lon, clo.lat, clo.code);
+      } catch (e) {
+        if (e.status !== 404) throw e;
+        missing(T('map.share.what_closure', { code: s.code }));
       }
     }
   };

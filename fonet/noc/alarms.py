@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fonet.errors import InputError, NotFoundError
+from fonet.i18n.keyed import en, keyed
 from fonet.noc.grouping import group_alarms
 from fonet.store.models import Device, Interface, Link
 from fonet.store.observed import (
@@ -139,6 +140,16 @@ def acknowledge(session: Session, alarm_id: int, *, user: str, comment: str,
     return alarm
 
 
+def message_fields(message: str) -> dict[str, Any]:
+    """Return ``message_key`` and ``params`` of an alarm message (see :mod:`fonet.i18n.keyed`).
+
+    A client renders the message in its language from them; ``message`` keeps the English
+    text. A message made before the catalogue knew it has ``message_key`` ``None``.
+    """
+    k = keyed(message, "alarm.msg.")
+    return {"message_key": k["key"], "params": k["params"]}
+
+
 def alarm_dict(alarm: Alarm) -> dict[str, Any]:
     """Return an alarm as a JSON-ready dict."""
     def iso(t: datetime | None) -> str | None:
@@ -146,7 +157,7 @@ def alarm_dict(alarm: Alarm) -> dict[str, Any]:
 
     return {"id": alarm.id, "key": alarm.key, "kind": alarm.kind, "severity": alarm.severity,
             "object_type": alarm.object_type, "object_name": alarm.object_name,
-            "message": alarm.message, "details": alarm.details,
+            "message": alarm.message, **message_fields(alarm.message), "details": alarm.details,
             "raised_at": iso(alarm.raised_at), "cleared_at": iso(alarm.cleared_at),
             "duration_s": alarm.duration_s, "acknowledged_by": alarm.acknowledged_by,
             "acknowledged_at": iso(alarm.acknowledged_at), "ack_comment": alarm.ack_comment,
@@ -193,7 +204,8 @@ def _link_alarms(session: Session, now: datetime, cfg: AlarmSettings) -> None:
         if st.state == "down":
             raise_alarm(session, key, kind="link_down", severity="major", object_type="link",
                         object_name=name, now=now,
-                        message=f"link {name} down: {'; '.join(st.reasons or [])}",
+                        message=en("alarm.msg.link_down", name=name,
+                                   reasons="; ".join(st.reasons or [])),
                         details={"reasons": st.reasons, "since": as_utc(st.since).isoformat()})
         elif st.state in WORKING:
             clear_alarm(session, key, now=now)
@@ -213,8 +225,8 @@ def _link_alarms(session: Session, now: datetime, cfg: AlarmSettings) -> None:
         if n >= cfg.flap_changes:
             raise_alarm(session, f"flapping:{name}", kind="flapping", severity="major",
                         object_type="link", object_name=name, now=now,
-                        message=f"link {name} flapping: {n} state changes in "
-                                f"{cfg.flap_window_s:g} s",
+                        message=en("alarm.msg.flapping", name=name, n=n,
+                                   window=f"{cfg.flap_window_s:g}"),
                         details={"changes": n, "window_s": cfg.flap_window_s})
 
 
@@ -255,7 +267,8 @@ def _port_alarms(session: Session, now: datetime, cfg: AlarmSettings,
             alarm, _ = raise_alarm(
                 session, key, kind="rx_low", severity="critical" if critical else "warning",
                 object_type="interface", object_name=port, now=now,
-                message=f"{port}: Rx power {rx:.2f} dBm below {limit:.2f} dBm",
+                message=en("alarm.msg.rx_low", port=port, rx=f"{rx:.2f}",
+                           limit=f"{limit:.2f}"),
                 details={"rx_power_dbm": rx})
             worst = alarm.details.get("worst_rx_power_dbm")
             if worst is None or rx < worst:
@@ -267,8 +280,8 @@ def _port_alarms(session: Session, now: datetime, cfg: AlarmSettings,
         if rate > cfg.max_error_rate_per_s:
             raise_alarm(session, key, kind="error_rate", severity="minor",
                         object_type="interface", object_name=port, now=now,
-                        message=f"{port}: {rate:.2f} errors/s above "
-                                f"{cfg.max_error_rate_per_s:g} errors/s",
+                        message=en("alarm.msg.error_rate", port=port, rate=f"{rate:.2f}",
+                                   limit=f"{cfg.max_error_rate_per_s:g}"),
                         details={"errors_per_s": round(rate, 6)})
         else:
             clear_alarm(session, key, now=now)
@@ -286,7 +299,8 @@ def _device_alarms(session: Session, now: datetime, cfg: AlarmSettings,
             raise_alarm(session, key, kind="device_unreachable",
                         severity="warning" if suppressed else "critical",
                         object_type="device", object_name=name, now=now,
-                        message=f"device {name} unreachable: {st.error or 'no answer'}",
+                        message=en("alarm.msg.device_unreachable", name=name,
+                                   error=st.error or en("term.no_answer")),
                         details={"failures": st.failures})
         elif st.reachable:
             clear_alarm(session, key, now=now)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fonet.errors import InputError, NotFoundError
+from fonet.i18n.keyed import en
 from fonet.noc.impact import dead_sites, failure_groups, live_failures
 from fonet.noc.locate import live_states, locate
 from fonet.noc.topology import PlanTopology, load_topology
@@ -41,7 +42,7 @@ def explained_by_sites(topo: PlanTopology, down: set[int], failed_sites: set[int
 def _span_text(spans: list[int]) -> str:
     if len(spans) <= 4:
         return ", ".join(map(str, spans))
-    return f"{', '.join(map(str, spans[:3]))} … ({len(spans)} spans)"
+    return en("term.span_list_more", first=", ".join(map(str, spans[:3])), n=len(spans))
 
 
 def _cuts(session: Session, topo: PlanTopology, down: set[int], up: set[int],
@@ -56,13 +57,12 @@ def _cuts(session: Session, topo: PlanTopology, down: set[int], up: set[int],
             continue
         key = cut_key(topo.plan_id, place["spans"])
         current.add(key)
-        where = (f"{place['kind']} of span {_span_text(place['spans'])} "
-                 f"(route edge {_span_text(place['route_edges'])})")
+        where = en("term.cut_where", kind=en(f"term.{place['kind']}"),
+                   spans=_span_text(place["spans"]), edges=_span_text(place["route_edges"]))
         root, _ = raise_alarm(
             session, key, kind="fibre_cut", severity="critical", object_type="span",
             object_name=where, now=now,
-            message=f"probable fibre cut at the {where}: explains "
-                    f"{len(place['explains'])} down links",
+            message=en("alarm.msg.fibre_cut", where=where, n=len(place["explains"])),
             details={"plan_id": topo.plan_id, "spans": place["spans"],
                      "route_edges": place["route_edges"], "length_m": place["length_m"],
                      "explains": place["explains"],

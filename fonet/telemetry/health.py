@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fonet.i18n.keyed import en
 from fonet.telemetry.rates import InterfaceRates
 from fonet.telemetry.samples import InterfaceSample
 
@@ -139,22 +140,20 @@ def evaluate_link(
     limits = thresholds or HealthThresholds()
     moment = _as_utc(now or datetime.now(UTC))
     max_age_s = limits.stale_intervals * interval_s
-    ends = ((a.name("end A"), a), (b.name("end B"), b))
+    ends = ((a.name(en("term.end_a")), a), (b.name(en("term.end_b")), b))
 
     fresh: list[tuple[str, EndpointReading]] = []
     silent = []
     for label, end in ends:
         if end.sample is None or end.polled_at is None:
-            silent.append(f"{label}: no data")
+            silent.append(en("link.reason.no_data", end=label))
             continue
         age_s = (moment - _as_utc(end.polled_at)).total_seconds()
         if age_s > max_age_s:
-            silent.append(
-                f"{label}: data is {age_s:.0f} s old (limit {max_age_s:.0f} s = "
-                f"{limits.stale_intervals:g} intervals)"
-            )
+            silent.append(en("link.reason.stale", end=label, age=f"{age_s:.0f}",
+                             limit=f"{max_age_s:.0f}", intervals=f"{limits.stale_intervals:g}"))
         elif end.sample.oper in _UNKNOWN_OPER:
-            silent.append(f"{label}: oper status unknown")
+            silent.append(en("link.reason.oper_unknown", end=label))
         else:
             fresh.append((label, end))
 
@@ -163,8 +162,8 @@ def evaluate_link(
         sample = end.sample
         assert sample is not None
         if sample.oper != "up":
-            detail = " (admin down)" if sample.admin == "down" else ""
-            down.append(f"{label}: oper {sample.oper}{detail}")
+            key = "link.reason.oper_admin_down" if sample.admin == "down" else "link.reason.oper"
+            down.append(en(key, end=label, oper=sample.oper))
     if down:
         return LinkHealth("down", tuple(down + silent))
     if not fresh:
@@ -175,18 +174,14 @@ def evaluate_link(
         sample = end.sample
         assert sample is not None
         if sample.rx_dbm is not None and sample.rx_dbm < limits.min_rx_power_dbm:
-            degraded.append(
-                f"{label}: Rx power {sample.rx_dbm:.2f} dBm below "
-                f"{limits.min_rx_power_dbm:.2f} dBm"
-            )
+            degraded.append(en("link.reason.rx_low", end=label, rx=f"{sample.rx_dbm:.2f}",
+                               limit=f"{limits.min_rx_power_dbm:.2f}"))
         rates = end.rates
         if rates is not None:
             parts = [r for r in (rates.in_errors_per_s, rates.out_errors_per_s) if r is not None]
             if parts and sum(parts) > limits.max_error_rate_per_s:
-                degraded.append(
-                    f"{label}: {sum(parts):.2f} errors/s above "
-                    f"{limits.max_error_rate_per_s:g} errors/s"
-                )
+                degraded.append(en("link.reason.errors", end=label, rate=f"{sum(parts):.2f}",
+                                   limit=f"{limits.max_error_rate_per_s:g}"))
     if degraded:
         return LinkHealth("degraded", tuple(degraded + silent))
     return LinkHealth("up", tuple(silent))

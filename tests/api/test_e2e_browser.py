@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from fonet.i18n import t
 from fonet.store import make_engine, reader, transaction
 from fonet.store.models import Link, Site
 from tests.api import Server, copy_store, make_tokens, planned_store
@@ -194,7 +195,9 @@ def test_link_turns_red_when_the_agent_reports_it_down(server, monitored, agent,
                                         ".getAttribute('stroke')")
         assert stroke == RED
         item = browser.find_element(By.CSS_SELECTOR, f'#link-list li[data-link="{link_name}"]')
-        assert item.get_attribute("data-state") == "down" and "oper down" in item.text
+        # the reason, made by the server in English, shows in the page's language (id)
+        reason = t("link.reason.oper", "id", end="", oper=t("term.oper_down", "id"))
+        assert item.get_attribute("data-state") == "down" and reason in item.text, item.text
         assert browser.find_element(By.ID, "count-down").text == "1"
         screenshot(browser, "map-noc-down.png", tmp_path)
         with reader(make_engine(url)) as s:

@@ -22,11 +22,16 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from fonet.fibre.edit import add_closure
 from fonet.i18n import catalogue
-from fonet.noc.alarms import raise_alarm
-from fonet.store import make_engine, transaction
-from fonet.store.models import Link, LinkSpan, Span
+from fonet.i18n.keyed import localise
+from fonet.noc.alarms import evaluate_alarms, list_alarms
+from fonet.store import make_engine, reader, transaction
+from fonet.store.fibre import Closure
+from fonet.store.models import Link, LinkSpan, RouteEdge, Span
 from fonet.store.observed import LinkState
+from fonet.telemetry.health import EndpointReading, evaluate_link
+from fonet.telemetry.samples import InterfaceSample
 from tests.api import Server, bearer, copy_store, make_tokens, planned_store
 from tests.api.test_e2e_browser import (  # noqa: F401
     browser,
@@ -36,6 +41,7 @@ from tests.api.test_e2e_browser import (  # noqa: F401
     wait_for,
 )
 
+CLOSURE = "JC-PUTUS-1"
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 # codes and proper nouns the Indonesian page keeps as they are
 ALLOWED = {"OPD", "POP", "NOC", "OTDR", "SNMP", "Rx", "dBm", "km", "ID", "EN", "Leaflet"}
@@ -45,6 +51,15 @@ ENGLISH = {"the", "of", "and", "to", "is", "not", "no", "click", "with", "from",
            "month", "plan", "coverage", "fibre", "impact", "alarms", "language", "log", "out",
            "route", "point", "locate", "measured", "distance", "village", "office", "school",
            "government", "monitored", "legend", "none"}
+
+
+def _end(label: str | None, oper: str | None) -> EndpointReading:
+    """One end of a link: a fresh sample with ``oper`` (``None``: nothing heard)."""
+    if oper is None:
+        return EndpointReading(None, None)
+    now = datetime.now(UTC)
+    sample = InterfaceSample(if_index=1, name=label, oper=oper, admin="up")
+    return EndpointReading(sample, now, label=label)
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +79,16 @@ def cut_store(regency_db_file, tmp_path_factory):
                               .where(LinkSpan.span_id == span).order_by(Link.name)))[:4]
         for name in down:
             lid = s.scalar(select(Link.id).where(Link.name == name))
-            s.merge(LinkState(link_id=lid, state="down", reasons=["oper down"], since=now,
+            # the reasons as the link evaluation writes them (an end down, the other silent)
+            reasons = list(evaluate_link(_end(f"{name}-a", "down"), _end(None, None),
+                                         interval_s=60, now=now).reasons)
+            s.merge(LinkState(link_id=lid, state="down", reasons=reasons, since=now,
                               updated_at=now))
-        raise_alarm(s, f"link_down:{down[0]}", kind="link_down", severity="major",
-                    object_type="link", object_name=down[0], message=f"{down[0]} down",
-                    now=now)
+        evaluate_alarms(s, now=now)
+        # a closure at the start node of the cut span, for a shared #closure= link
+        node = s.scalar(select(RouteEdge.u).join(Span, Span.route_edge_id == RouteEdge.id)
+                        .where(Span.id == span))
+        add_closure(s, CLOSURE, node)
     eng.dispose()
     return url
 
@@ -93,7 +113,8 @@ def _english_phrases() -> list[str]:
     en, ind = catalogue("en"), catalogue("id")
     out = set()
     for key, text in en.items():
-        if not key.startswith("map.") or text == ind[key]:
+        if not key.startswith(("map.", "link.reason.", "alarm.msg.", "term.")) \
+                or text == ind[key]:
             continue
         for lit, *_ in string.Formatter().parse(text):
             for part in re.split(r"<[^>]+>", lit or ""):
@@ -112,14 +133,23 @@ def _to_segment(p, a, b) -> float:  # noqa: ANN001
 
 
 def visible_text(driver) -> str:  # noqa: ANN001
-    """The page's visible text without data (link reasons, alarm messages, plan names)."""
+    """The page's visible text without user data (plan names, the token's name); link
+    reasons and alarm messages are made by the server and must show in the page's language."""
     return driver.execute_script(
-        "document.querySelectorAll('#link-list small, #alarm-list .msg, #plan-select')"
+        "document.querySelectorAll('#plan-select, #who')"
         ".forEach((e) => { e.style.display = 'none'; });"
         "const t = document.body.innerText;"
-        "document.querySelectorAll('#link-list small, #alarm-list .msg, #plan-select')"
+        "document.querySelectorAll('#plan-select, #who')"
         ".forEach((e) => { e.style.display = ''; });"
         "return t;")
+
+
+def assert_no_english(text: str) -> None:
+    """No English phrase of the catalogue and no common English word in ``text``."""
+    found = [p for p in _english_phrases() if re.search(rf"\b{re.escape(p)}\b", text)]
+    assert not found, found
+    words = {w for w in re.findall(r"[A-Za-z]+", text) if w not in ALLOWED}
+    assert not {w for w in words if w.lower() in ENGLISH}, sorted(words)
 
 
 def open_at(driver, base: str, hash_: str, query: str = "") -> None:  # noqa: ANN001
@@ -166,6 +196,7 @@ def test_shared_cut_on_a_phone_in_indonesian(phone_server, cut_store, phone, tmp
     assert box["mx"] <= box["x"] <= box["mx"] + box["mw"], box
     assert box["my"] <= box["y"] <= box["my"] + box["mh"], box
     assert box["mw"] == 390
+    assert driver.execute_script("return window.fonet.map.getZoom()") >= 16  # zoomed in there
     # large touch targets
     small = driver.execute_script(
         "return [...document.querySelectorAll('header button, #share button, #share a')]"
@@ -185,10 +216,18 @@ def test_shared_cut_on_a_phone_in_indonesian(phone_server, cut_store, phone, tmp
     for label in ("map.noc.alarms", "map.noc.cut", "map.share.heading", "map.state.down",
                   "map.legend.unmonitored", "map.site.village_office"):
         assert ind[label] in text, label
-    found = [p for p in _english_phrases() if re.search(rf"\b{re.escape(p)}\b", text)]
-    assert not found, found
-    words = {w for w in re.findall(r"[A-Za-z]+", text) if w not in ALLOWED}
-    assert not {w for w in words if w.lower() in ENGLISH}, sorted(words)
+    # the server's texts (alarm messages, link reasons) in Indonesian too
+    eng = make_engine(cut_store)
+    with reader(eng) as s:
+        messages = [a["message"] for a in list_alarms(s, open_only=True)]
+        reasons = [r for st in s.scalars(select(LinkState)) for r in st.reasons]
+    eng.dispose()
+    assert messages and reasons
+    for server_text in messages:
+        assert localise(server_text, "alarm.msg.", "id") in text, server_text
+    for server_text in reasons:
+        assert localise(server_text, "link.reason.", "id") in text, server_text
+    assert_no_english(text)
     shot(driver, "noc-putus-ponsel.png", tmp_path)
 
 
@@ -234,8 +273,88 @@ def test_shared_link_to_what_is_gone(phone_server, cut_store, phone, tmp_path):
     open_at(driver, phone_server.base, "site=KO-35.16.03")
     wait_for(driver, "!document.querySelector('#share').hidden", 30, "the shared site")
     assert "KO-35.16.03" in driver.find_element(By.ID, "share-what").text
+    # a closure: opens the fibre view at it, with its geo: URI and coordinates
+    open_at(driver, phone_server.base, f"closure={CLOSURE}")
+    wait_for(driver, "!document.querySelector('#share').hidden", 30, "the shared closure")
+    eng = make_engine(cut_store)
+    with reader(eng) as s:
+        clo = s.scalar(select(Closure).where(Closure.code == CLOSURE))
+        lon, lat = clo.lon, clo.lat
+    eng.dispose()
+    assert driver.find_element(By.ID, "share-what").text == \
+        ind["map.share.closure"].format(code=CLOSURE)
+    assert driver.find_element(By.ID, "share-coords").text == f"{lat:.6f}, {lon:.6f}"
+    assert driver.find_element(By.ID, "share-geo").get_attribute("href").startswith(
+        f"geo:{lat:.6f},{lon:.6f}?q=")
+    assert driver.find_element(By.ID, "share-link").get_attribute("href").endswith(
+        f"#closure={CLOSURE}")
+    # on the screen, near the middle of the map, zoomed in
+    at = driver.execute_script(
+        "const m = window.fonet.map; const p = m.latLngToContainerPoint([arguments[1], "
+        "arguments[0]]); const z = m.getSize(); return [p.x / z.x, p.y / z.y, m.getZoom()];",
+        lon, lat)
+    assert 0.25 < at[0] < 0.75 and 0.25 < at[1] < 0.75 and at[2] >= 16, at
+    # a closure that is gone
+    open_at(driver, phone_server.base, "closure=JC-GONE-9")
+    msg = driver.find_element(By.ID, "message").text
+    assert msg == ind["map.share.missing"].format(
+        what=ind["map.share.what_closure"].format(code="JC-GONE-9")), msg
+    assert driver.find_element(By.ID, "share").get_attribute("hidden") is not None
     # a point far outside the regency
     open_at(driver, phone_server.base, "otdr=10.0,50.0")
     assert driver.find_element(By.ID, "message").text.startswith(
         ind["map.share.missing"].split("{")[0])
     shot(driver, "tautan-hilang-ponsel.png", tmp_path)
+
+
+def test_map_asks_for_layers_by_zoom(phone_server, cut_store, phone):
+    """On the phone the regency fits at a low zoom: the village outlines come simplified
+    (``?zoom=``), and zooming in past the last band brings them whole, every village kept."""
+    driver = phone
+    signed_out(driver, phone_server.base, forget_language=True)
+    login(driver, phone_server.base, make_tokens(cut_store)["viewer"])
+    open_at(driver, phone_server.base, "")
+    asked = "return performance.getEntriesByType('resource').map((e) => e.name)" \
+            ".filter((n) => n.includes('/areas/village'))"
+    first = driver.execute_script(asked)
+    assert first and all("zoom=" in n for n in first), first
+    count = ("(() => { let n = 0; window.fonet.layers.villagesBase.eachLayer(() => { n += 1; });"
+             " return n; })()")
+    assert driver.execute_script(f"return {count}") == 304
+    driver.execute_script("window.fonet.map.setZoom(14, {animate: false})")
+    wait_for(driver, "performance.getEntriesByType('resource').some((e) => "
+             "e.name.endsWith('/areas/village'))", 30, "the whole village layer")
+    wait_for(driver, f"{count} === 304", 30, "304 villages")
+
+
+def test_desktop_views_in_indonesian(phone_server, cut_store, browser, tmp_path):  # noqa: F811
+    """The same map on a desktop (1400×900): the NOC view at the shared cut, the coverage view
+    and the fibre view at a shared closure, in Indonesian; the guide's desktop screenshots."""
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    ind = catalogue("id")
+    signed_out(driver, phone_server.base, forget_language=True)
+    login(driver, phone_server.base, make_tokens(cut_store)["viewer"])
+    assert driver.execute_script("return window.innerWidth") > 1000
+    open_at(driver, phone_server.base, "cut")
+    wait_for(driver, "!document.querySelector('#share').hidden && document.querySelectorAll("
+             "'#link-list li[data-state=down]').length >= 4", 30, "the cut and the down links")
+    text = visible_text(driver)
+    for label in ("map.noc.alarms", "map.noc.cut", "map.share.heading", "map.state.down"):
+        assert ind[label] in text, label
+    assert_no_english(text)
+    shot(driver, "noc-putus-desktop.png", tmp_path)
+    open_at(driver, phone_server.base, "", "?view=coverage")
+    wait_for(driver, "document.querySelectorAll('#coverage-table tbody tr').length > 18", 60,
+             "the coverage table")
+    text = visible_text(driver)
+    for label in ("map.cov.kecamatan", "map.cov.built", "map.cov.not_covered"):
+        assert ind[label] in text, label
+    assert_no_english(text)
+    shot(driver, "cakupan-desktop.png", tmp_path)
+    open_at(driver, phone_server.base, f"closure={CLOSURE}")
+    wait_for(driver, "!document.querySelector('#share').hidden", 30, "the shared closure")
+    assert driver.find_element(By.ID, "share-what").text == \
+        ind["map.share.closure"].format(code=CLOSURE)
+    shot(driver, "closure-desktop.png", tmp_path)

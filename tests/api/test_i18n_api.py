@@ -45,3 +45,40 @@ def test_map_catalogues_are_the_same_files(client) -> None:  # noqa: ANN001
         assert r.json() == json.loads(catalogue_path(lang).read_text(encoding="utf-8"))
     r = client.get("/map/i18n/fr.json")
     assert r.status_code == 404 and "'fr'" in r.json()["detail"]
+
+
+def test_server_texts_come_with_key_and_params(client, tokens, store) -> None:  # noqa: ANN001
+    """Alarm messages and link reasons keep their English text and add key and parameters."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from fonet.i18n.keyed import en
+    from fonet.noc.alarms import raise_alarm
+    from fonet.store import make_engine, transaction
+    from fonet.store.models import Link
+    from fonet.store.observed import LinkState
+
+    now = datetime.now(UTC)
+    reason = en("link.reason.rx_low", end="olt:1", rx="-30.12", limit="-28.00")
+    eng = make_engine(store)
+    with transaction(eng) as s:
+        link = s.scalars(select(Link).order_by(Link.id)).first()
+        s.merge(LinkState(link_id=link.id, state="degraded", reasons=[reason], since=now,
+                          updated_at=now))
+        raise_alarm(s, "rx_low:olt:1", kind="rx_low", severity="warning",
+                    object_type="interface", object_name="olt:1", now=now,
+                    message=en("alarm.msg.rx_low", port="olt:1", rx="-30.12", limit="-28.00"))
+        name = link.name
+    eng.dispose()
+    h = bearer(tokens["viewer"])
+    alarms = client.get("/api/v1/alarms?open=true", headers=h).json()["items"]
+    (a,) = [a for a in alarms if a["key"] == "rx_low:olt:1"]
+    assert a["message"].startswith("olt:1: Rx power -30.12 dBm")  # the field as it was
+    assert a["message_key"] == "alarm.msg.rx_low"
+    assert a["params"] == {"port": "olt:1", "rx": "-30.12", "limit": "-28.00"}
+    links = client.get("/api/v1/links", params={"limit": 1000}, headers=h).json()["items"]
+    (row,) = [r for r in links if r["name"] == name]
+    assert row["reasons"] == [reason]
+    assert row["reason_keys"] == [{"key": "link.reason.rx_low", "text": reason, "params": {
+        "end": "olt:1", "rx": "-30.12", "limit": "-28.00"}}]

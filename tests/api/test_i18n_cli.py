@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import json
 import re
+import string
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from sqlalchemy import text as text_
+
+from fonet.i18n import catalogue
+from fonet.store import make_engine
+from tests.api import copy_store, planned_store
 
 FONET = [sys.executable, "-m", "api.cli"]
 
@@ -63,3 +71,76 @@ def test_route_and_errors_in_the_chosen_language(regency_db: str, tmp_path: Path
     fr = run(env, "--lang", "fr", "route", "KO-35.16.03", "KO-35.16.09")
     assert fr.returncode == 0, fr.stderr
     assert "'fr' tidak didukung" in fr.stderr and "rute biaya terendah: " in fr.stderr
+
+
+# -- every command's human output from the catalogue ------------------------------------------
+def _literals(text: str) -> list[str]:
+    """The literal parts of a catalogue text, longest first (its placeholders left out)."""
+    parts = [" ".join(lit.split()) for lit, *_ in string.Formatter().parse(text)]
+    return sorted((p for p in parts if len(p) >= 3), key=len, reverse=True)
+
+
+def _english_words(keys: list[str]) -> set[str]:
+    """Words of the English texts of ``keys`` that none of their Indonesian texts has."""
+    en, ind = catalogue("en"), catalogue("id")
+    words = {w.lower() for k in keys for lit in _literals(en[k])
+             for w in re.findall(r"[A-Za-z]{4,}", lit)}
+    own = {w.lower() for k in keys for w in re.findall(r"[A-Za-z]{4,}", ind[k])}
+    return words - own
+
+
+@pytest.fixture(scope="module")
+def planned_copy(regency_db_file: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A fresh copy of the planned regency for each language: (env, route edge of a span)."""
+    src = planned_store(regency_db_file)
+
+    def make(lang: str) -> tuple[dict[str, str], int, int]:
+        folder = tmp_path_factory.mktemp(f"cli-{lang}")
+        url = copy_store(src, folder)
+        eng = make_engine(url)
+        with eng.connect() as conn:
+            edge = conn.execute(text_("SELECT route_edge_id FROM span ORDER BY id LIMIT 1")
+                                ).scalar_one()
+            plan_id = conn.execute(text_("SELECT max(id) FROM plan")).scalar_one()
+        eng.dispose()
+        env = {"FONET_DB_URL": url, "PATH": "/usr/bin:/bin", "HOME": str(folder),
+               "COLUMNS": "400"}
+        return env, edge, plan_id
+
+    return make
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_command_speaks_the_language(planned_copy, lang: str) -> None:
+    """A representative command of each group, run with ``--lang``: the catalogue's texts of
+    that language appear in its output and, in Indonesian, no English word of them."""
+    env, edge, plan_id = planned_copy(lang)
+    commands: list[tuple[list[str], list[str]]] = [
+        (["summary"], ["cli.summary.title", "cli.summary.route_edges", "cli.summary.schools"]),
+        (["plan", "list"], ["cli.plan.row", "cli.span_status.planned"]),
+        (["impact", "--route-edge", str(edge)],
+         ["cli.impact.failed", "cli.impact.cut_off", "cli.impact.no_redundancy"]),
+        (["locate-cut"], ["cli.locate.head"]),
+        (["devices", "add", "olt-1", "--host", "127.0.0.1", "--community", "public",
+          "--no-discover"], ["cli.devices.added"]),
+        (["devices", "list"], ["cli.devices.row"]),
+        (["fibre", "check"], ["cli.fibre.violations"]),
+        (["plan", "commit", str(plan_id), "--status", "under_construction"],
+         ["cli.plan.committed", "cli.span_status.under_construction"]),
+        (["plan", "--name", "fase-2", "--targets", "school", "--budget-idr", "2000000000"],
+         ["cli.plan.progress", "cli.plan.targets"]),
+    ]
+    cat = catalogue(lang)
+    for args, keys in commands:
+        out = run(env, "--lang", lang, *args)
+        assert out.returncode == 0, (args, out.stderr)
+        text = " ".join((out.stdout + out.stderr).split())
+        for key in keys:
+            if key == "cli.plan.progress":  # a spinner: not drawn without a terminal
+                continue
+            lit = _literals(cat[key])[0]
+            assert lit in text, (args, key, lit, text)
+        if lang == "id":
+            words = {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+            english = _english_words(keys) & words
+            assert not english, (args, sorted(english), text)

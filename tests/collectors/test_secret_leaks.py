@@ -94,7 +94,7 @@ def test_no_secret_in_any_output(tmp_path: Path, snmpd, v3_pair, caplog) -> None
                          "wrong-v3": False, "wrong-v2": False}
 
     # The collectors service until every device has been polled twice, then Ctrl-C.
-    env = dict(os.environ, FONET_DB_URL=url)
+    env = dict(os.environ, FONET_DB_URL=url, FONET_LANG="en")
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "collectors", "run",
                              "--interval", "2", "--timeout", "1", "--retries", "0"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

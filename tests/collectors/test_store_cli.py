@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from collectors.client import poll_once
 from fonet.devices import add_device, attach_link, device_targets
 from fonet.graph import route_graph
+from fonet.i18n import t
 from fonet.monitoring import record_poll, rollup_and_prune, update_link_states
 from fonet.store import make_engine, reader, transaction, upgrade
 from fonet.store import models as m
@@ -235,7 +236,7 @@ def test_collectors_run_serves_metrics_and_stops_cleanly(store: str, snmpsim) ->
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    assert "Stopped." in err
+    assert t("cli.collectors.stopped", "id") in err  # Indonesian by default
     with reader(eng) as s:
         assert s.scalar(select(func.count()).select_from(InterfaceSample)) >= 4
 

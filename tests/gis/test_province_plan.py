@@ -74,7 +74,7 @@ def test_dissolve_keeps_a_valid_shape_when_a_sliver_holds_an_island() -> None:
 
 def run(*args: str, db: Path) -> object:
     return CliRunner().invoke(app, list(args), env={"FONET_DB_URL": f"sqlite:///{db}",
-                                                   "FONET_DATA_DIR": ""})
+                                                   "FONET_DATA_DIR": "", "FONET_LANG": "en"})
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ KAB_SQL = "db/kab/wilayah_boundaries_kab_35.sql"
 
 def run(*args: str, db: Path) -> object:
     return CliRunner().invoke(app, list(args), env={"FONET_DB_URL": f"sqlite:///{db}",
-                                                   "FONET_DATA_DIR": ""})
+                                                   "FONET_DATA_DIR": "", "FONET_LANG": "en"})
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ def cli(tmp_path):
     register(app)
     runner = CliRunner()
 
-    def run(*args: str, code: int = 0):
-        result = runner.invoke(app, list(args), env={"FONET_DB_URL": m.url})
+    def run(*args: str, code: int = 0, lang: str = ""):
+        result = runner.invoke(app, list(args), env={"FONET_DB_URL": m.url, "FONET_LANG": lang})
         assert result.exit_code == code, result.output
         return result
 
@@ -37,7 +37,7 @@ def test_impact_what_if_json(cli):
     out = json.loads(run("impact", "--link", m.link("BB0:POP>H1"), "--plan", str(m.plan_id),
                          "--json").stdout)
     assert out["cut_off"]["count"] == 0 and out["without_redundancy"]["count"] == 5
-    text = " ".join(run("impact", "--route-edge", str(m.edges["r8"])).output.split())
+    text = " ".join(run("impact", "--route-edge", str(m.edges["r8"]), lang="en").output.split())
     assert "Cut off from the core POP: 2" in text and "Kecamatan Dua" in text
 
 
@@ -75,8 +75,10 @@ def test_live_locate_and_alarms(cli):
     roots = json.loads(run("alarms", "list", "--open", "--json").stdout)
     assert [(r["kind"], r["children_count"]) for r in roots] == [("fibre_cut", 2)]
     run("alarms", "ack", str(roots[0]["id"]), "--user", "rina", "--comment", "on it")
-    text = " ".join(run("alarms", "list").output.split())
-    assert "fibre_cut" in text and "ack by rina, 2 grouped" in text
+    text = " ".join(run("alarms", "list").output.split())  # Indonesian by default
+    assert "dugaan serat putus di" in text and "diakui oleh rina, 2 dikelompokkan" in text
+    text = " ".join(run("alarms", "list", lang="en").output.split())
+    assert "probable fibre cut at the" in text and "ack by rina, 2 grouped" in text
     (root,) = json.loads(run("alarms", "list", "--json").stdout)
     assert (root["acknowledged_by"], root["ack_comment"]) == ("rina", "on it")
     run("alarms", "ack", str(roots[0]["id"]), "--user", "", "--comment", "x", code=2)
