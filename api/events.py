@@ -226,7 +226,7 @@ class EventHub:
         q = select(Job).order_by(Job.updated_at, Job.id).limit(2000)
         if self._job_since is not None:
             q = q.where(Job.updated_at >= self._job_since)
-        out = []
+        out: list[tuple[str, str, dict[str, Any]]] = []
         seen: dict[int, tuple[Any, ...]] = {}
         for j in s.scalars(q):
             sig = _job_sig(j)
