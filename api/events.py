@@ -87,6 +87,10 @@ class EventHub:
         self._alarm_sig: dict[int, tuple[Any, Any]] = {}
         self._job_sig: dict[int, tuple[Any, ...]] = {}
         self._job_since: datetime | None = None
+        self._job_steps: dict[int, int] = {}
+        """Job → how many of its recorded steps were sent."""
+        self._job_floor = 0
+        """The newest job when the hub started."""
         self._subs: set[asyncio.Queue] = set()
         self.version = 0
         """Grows with every event seen and every change of the links' ends (by any process):
@@ -108,8 +112,10 @@ class EventHub:
             self._alarm_sig = {a.id: (a.acknowledged_at, a.cleared_at) for a in
                                s.scalars(select(Alarm).where(Alarm.cleared_at.is_(None)))}
             self._job_since = s.scalar(select(func.max(Job.updated_at)))
-            self._job_sig = {j.id: _job_sig(j) for j in s.scalars(
-                select(Job).where(Job.state.in_(("queued", "running"))))}
+            active = list(s.scalars(select(Job).where(Job.state.in_(("queued", "running")))))
+            self._job_sig = {j.id: _job_sig(j) for j in active}
+            self._job_steps = {j.id: len(_steps(j)) for j in active}
+            self._job_floor = s.scalar(select(func.max(Job.id))) or 0
 
     async def start(self) -> None:
         """Start polling (inside the running loop)."""
@@ -220,16 +226,35 @@ class EventHub:
         q = select(Job).order_by(Job.updated_at, Job.id).limit(2000)
         if self._job_since is not None:
             q = q.where(Job.updated_at >= self._job_since)
-        out = []
+        out: list[tuple[str, str, dict[str, Any]]] = []
         seen: dict[int, tuple[Any, ...]] = {}
         for j in s.scalars(q):
             sig = _job_sig(j)
             if self._job_sig.get(j.id) != sig:
-                out.append(("job", self.cursor, job_event(j)))
+                out.extend(("job", self.cursor, e) for e in self._job_events(j))
             seen[j.id] = sig
             self._job_since = j.updated_at
         # only the jobs updated at the newest time seen can be read again next time
         self._job_sig = {k: v for k, v in seen.items() if v[-1] == self._job_since}
+        return out
+
+    def _job_events(self, j: Job) -> list[dict[str, Any]]:
+        """Events of a changed job: one per step recorded since the last poll, then its state.
+
+        A job's own steps (see :func:`fonet.jobs.set_progress`) are each sent, even when
+        several were recorded between two polls; the state is not sent again when it is the
+        last step's.
+        """
+        steps = _steps(j)
+        # a job older than the hub, not running when it started: its steps are history
+        sent = self._job_steps.get(j.id, 0 if j.id > self._job_floor else len(steps))
+        now = job_event(j)
+        out = [{**now, "state": "running", "progress": st.get("progress", 0.0),
+                "message": st.get("message", "")} for st in steps[sent:]]
+        self._job_steps[j.id] = len(steps)
+        if not out or (now["state"], now["progress"], now["message"]) != (
+                out[-1]["state"], out[-1]["progress"], out[-1]["message"]):
+            out.append(now)
         return out
 
     def missed_changes(self, since_change_id: int) -> list[tuple[str, str, dict[str, Any]]]:
@@ -246,6 +271,11 @@ class EventHub:
 
 def _job_sig(j: Job) -> tuple[Any, ...]:
     return (j.state, round(j.progress or 0.0, 3), j.message, j.updated_at)
+
+
+def _steps(j: Job) -> list[dict[str, Any]]:
+    steps = (j.result or {}).get("steps") if isinstance(j.result, dict) else None
+    return steps if isinstance(steps, list) else []
 
 
 def job_event(j: Job) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import traceback
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
@@ -30,7 +30,14 @@ MEDIA = {"gpkg": "application/geopackage+sqlite3", "kml": "application/vnd.googl
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 """Media types of the export files (GeoJSON and CSV come zipped)."""
 
-Progress = Callable[[float, str], None]
+class Progress(Protocol):
+    """Records a job's progress: ``fraction`` 0..1 and what it does.
+
+    ``step`` keeps it as a step of its own (see :func:`fonet.jobs.set_progress`).
+    """
+
+    def __call__(self, fraction: float, message: str, *, step: bool = False) -> None:
+        """Record the progress."""
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +50,12 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def run_plan_job(engine: Engine, params: dict[str, Any], folder: Path,
                  progress: Progress) -> dict[str, Any]:
-    """Plan the regency with ``params`` (the body of ``POST /plans``) and store the plan."""
+    """Plan the regency with ``params`` (the body of ``POST /plans``) and store the plan.
+
+    With ``province`` in ``params``, plan the province instead (:func:`run_province_job`).
+    """
+    if params.get("province"):
+        return run_province_job(engine, params, folder, progress)
     from fonet.planning.plan import run_plan
     from fonet.planning.profile import load_profile, profile_from_dict
 
@@ -62,6 +74,62 @@ def run_plan_job(engine: Engine, params: dict[str, Any], folder: Path,
                           regency=params.get("regency"))
     return {"plan_id": result.plan_id, "name": result.name,
             "villages_connected": result.villages_connected, "cost_idr": result.cost_idr}
+
+
+def run_province_job(engine: Engine, params: dict[str, Any], folder: Path,
+                     progress: Progress) -> dict[str, Any]:
+    """Plan every regency of ``params["province"]`` on Dask, then the provincial backbone.
+
+    Runs :func:`gis.province_plan.plan_province` (a local cluster of ``workers`` processes
+    started from this worker process, or the scheduler at ``scheduler``); each regency's
+    arrival is a progress step ``<code> <name>: <connected>/<total> villages``. A profile
+    override is written to ``folder`` for the Dask workers to read.
+
+    Returns
+    -------
+    dict
+        ``scenario_id``, ``name``, ``province``, ``regencies`` (how many),
+        ``villages_connected``, ``villages_total``, ``spofs`` (single points of failure of
+        the backbone), ``two_edge_connected``, ``unreached`` (regencies the backbone missed).
+    """
+    import yaml
+
+    from fonet.planning.profile import load_profile, profile_from_dict
+    from gis.province_plan import plan_province, province_regencies
+
+    db_url = engine.url.render_as_string(hide_password=False)
+    province = params["province"]
+    names = dict(province_regencies(db_url, province))
+    profile_path = None
+    if params.get("profile"):
+        profile = profile_from_dict(_merge(load_profile().model_dump(mode="json"),
+                                           params["profile"]), "body.profile")
+        folder.mkdir(parents=True, exist_ok=True)
+        profile_path = folder / "profile.yaml"
+        profile_path.write_text(yaml.safe_dump(profile.model_dump(mode="json")))
+    done: list[str] = []
+
+    def arrived(code: str, res: dict[str, Any]) -> None:
+        done.append(code)
+        p = res["plan"]
+        progress(0.95 * len(done) / len(names), f"{code} {names.get(code, code)}: "
+                 f"{p['villages_connected']}/{p['villages_total']} villages", step=True)
+
+    progress(0.02, f"planning {len(names)} regencies of province {province}")
+    try:
+        out = plan_province(db_url, province, scheduler=params.get("scheduler"),
+                            workers=params.get("workers") or 2, name=params.get("name"),
+                            profile_path=profile_path, seed=params.get("seed", 0),
+                            progress=arrived)
+    finally:
+        if profile_path is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+    b = out["backbone"]
+    return {"scenario_id": out["scenario_id"], "name": out["name"], "province": province,
+            "regencies": len(out["regencies"]), "villages_connected": out["villages_connected"],
+            "villages_total": out["villages_total"],
+            "spofs": len(b["single_points_of_failure"]),
+            "two_edge_connected": b["two_edge_connected"], "unreached": b["unreached"]}
 
 
 def run_export_job(engine: Engine, params: dict[str, Any], folder: Path,
@@ -106,8 +174,8 @@ def work(db_url: str, job_id: int, jobs_dir: str) -> str:
             return "skipped"
         folder = Path(jobs_dir) / str(job_id)
 
-        def progress(fraction: float, message: str) -> None:
-            set_progress(engine, job_id, fraction, message)
+        def progress(fraction: float, message: str, *, step: bool = False) -> None:
+            set_progress(engine, job_id, fraction, message, step=step)
 
         try:
             result = KINDS[job.kind](engine, dict(job.params or {}), folder, progress)

@@ -79,17 +79,33 @@ def start_job(engine: Engine, job_id: int) -> Job | None:
         return job
 
 
-def set_progress(engine: Engine, job_id: int, progress: float, message: str) -> None:
-    """Record how far a running job is (``progress`` 0..1) and what it does now."""
+def set_progress(engine: Engine, job_id: int, progress: float, message: str, *,
+                 step: bool = False) -> None:
+    """Record how far a running job is (``progress`` 0..1) and what it does now.
+
+    With ``step``, the progress is also appended to the job's ``result["steps"]`` (each
+    ``{"progress", "message"}``): a step that matters on its own (a regency planned), which
+    the event stream sends even when several steps fall between two of its polls. The steps
+    stay in the result when the job finishes.
+    """
+    progress = max(0.0, min(1.0, progress))
     with transaction(engine) as s:
-        s.execute(update(Job).where(Job.id == job_id, Job.state == "running").values(
-            progress=max(0.0, min(1.0, progress)), message=message[:512], updated_at=_now()))
+        values: dict[str, Any] = {"progress": progress, "message": message[:512],
+                                  "updated_at": _now()}
+        if step:
+            result = s.scalar(select(Job.result).where(Job.id == job_id)) or {}
+            steps = [*result.get("steps", []), {"progress": progress, "message": message[:512]}]
+            values["result"] = {**result, "steps": steps}
+        s.execute(update(Job).where(Job.id == job_id, Job.state == "running").values(**values))
 
 
 def finish_job(engine: Engine, job_id: int, result: dict[str, Any]) -> None:
-    """Mark a job succeeded with its result."""
+    """Mark a job succeeded with its result (keeping the steps it recorded, if any)."""
     now = _now()
     with transaction(engine) as s:
+        steps = (s.scalar(select(Job.result).where(Job.id == job_id)) or {}).get("steps")
+        if steps and "steps" not in result:
+            result = {**result, "steps": steps}
         s.execute(update(Job).where(Job.id == job_id).values(
             state="succeeded", progress=1.0, message="done", result=result, error=None,
             finished_at=now, updated_at=now))

@@ -191,6 +191,42 @@ def _regency_failed(code: str, exc: BaseException) -> FonetError:
     return FonetError(f"regency {code}: planning failed: {type(exc).__name__}: {exc}")
 
 
+def check_province_request(db_url: str, province: str, name: str | None = None
+                           ) -> tuple[str, list[tuple[str, str]], str]:
+    """Refuse a province plan that :func:`plan_province` would refuse, without planning.
+
+    The service calls it before queueing a province plan job, so bad input is answered at once.
+
+    Parameters
+    ----------
+    db_url
+        The store.
+    province
+        Kemendagri province code (``35``).
+    name
+        Scenario name, or ``None`` for the next free ``province-<code>-<n>``.
+
+    Returns
+    -------
+    tuple
+        The province code, ``(code, name)`` of its regencies in the store, the scenario name.
+
+    Raises
+    ------
+    InputError
+        A malformed province code (source ``--province``), a store in memory, no regency of
+        the province in the store (``--province``), a scenario name taken (``--name``).
+    """
+    from gis.fetch_sources import check_province_code
+
+    province = check_province_code(province)
+    if db_url.startswith("sqlite") and (":memory:" in db_url or db_url.rstrip("/") == "sqlite:"):
+        raise InputError("FONET_DB_URL", "a province is planned by several processes: the "
+                                         "store must be a file or a server, not in memory")
+    held = province_regencies(db_url, province)
+    return province, held, _scenario_name(db_url, province, name)
+
+
 def plan_province(db_url: str, province: str, *, scheduler: str | None = None,
                   workers: int = 2, name: str | None = None, profile_path: Path | None = None,
                   seed: int = 0,
@@ -235,15 +271,9 @@ def plan_province(db_url: str, province: str, *, scheduler: str | None = None,
         scenario name taken.
     """
     from fonet.planning.result import PlanResult
-    from gis.fetch_sources import check_province_code
 
     t0 = time.perf_counter()
-    province = check_province_code(province)
-    if db_url.startswith("sqlite") and (":memory:" in db_url or db_url.rstrip("/") == "sqlite:"):
-        raise InputError("FONET_DB_URL", "a province is planned by several processes: the "
-                                         "store must be a file or a server, not in memory")
-    held = province_regencies(db_url, province)
-    scenario = _scenario_name(db_url, province, name)
+    province, held, scenario = check_province_request(db_url, province, name)
     client, cluster = _client(scheduler, workers)
     from distributed import as_completed, wait
 

@@ -107,6 +107,10 @@ def job_result(job_id: Id, session: Reader, request: Request, who: Viewer) -> An
     link = job_out(job).links.result
     if job.kind == "plan" and link:
         return RedirectResponse(link, status_code=303)
+    if job.kind == "plan":  # a province plan: its figures are the job's result itself
+        raise Problem(404, f"job {job_id} planned a province (scenario "
+                           f"{job.result.get('scenario_id')}): its figures are the job's "
+                           "`result`, there is no file", kind="not-found")
     path = request.app.state.jobs.result_path(job)
     if path is None:
         raise Problem(410, f"the result of job {job_id} was deleted; submit the job again",

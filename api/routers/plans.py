@@ -26,7 +26,8 @@ from api.geojson import (
 )
 from api.routers.jobs import JOB_RESPONSES, accepted, submit
 from api.schemas import FeatureCollection, JobOut, Page, iso
-from fonet.errors import NotFoundError
+from api.schemas_plans import PROVINCE_EXCLUDES, PlanIn
+from fonet.errors import InputError, NotFoundError
 from fonet.planning.profile import load_profile, profile_from_dict
 from fonet.planning.result import PlanResult
 from fonet.store import reader, transaction
@@ -36,36 +37,6 @@ router = APIRouter(tags=["plans"])
 GEOJSON = "application/geo+json"
 
 LAYERS_TTL_S = 30.0
-
-
-class PlanIn(BaseModel):
-    """What to plan: all optional, the defaults are ``fonet plan``'s."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(default=None, min_length=1, max_length=128)
-    pop: str | None = Field(default=None, max_length=64, description="Site code of the core "
-                                                                     "POP.")
-    hubs: dict[str, str] = Field(default_factory=dict, max_length=64,
-                                 description="Pinned hubs: kecamatan code or name → site "
-                                             "code.")
-    schools: bool | None = Field(default=None, description="Serve schools too.")
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
-    targets: list[str] | None = Field(
-        default=None, max_length=16, description="Extension phase: serve only sites of these "
-                                                 "kinds not yet connected (e.g. puskesmas, "
-                                                 "school).")
-    budget_idr: float | None = Field(default=None, description="Most the phase may cost.")
-    year: int | None = Field(default=None, ge=1900, le=2200, description="Year of the phase.")
-    priority: dict[str, float] | None = Field(
-        default=None, max_length=10_000, description="Site code → priority of a target.")
-    profile: dict[str, Any] | None = Field(
-        default=None, description="Sections of the planning profile to override (merged into "
-                                  "the default profile).")
-    regency: str | None = Field(
-        default=None, max_length=8, description="In a store holding several regencies, the "
-                                                "one to plan (Kemendagri code, e.g. 35.17; "
-                                                "default: the first).")
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -204,12 +175,37 @@ def _check_plan_input(engine: Any, body: PlanIn) -> None:
     profile = load_profile()
     if body.profile:
         profile_from_dict(_merge(profile.model_dump(mode="json"), body.profile), "body.profile")
+    if body.province is not None:
+        _check_province_input(engine, body)
+        return
+    for field in ("workers", "scheduler"):
+        if getattr(body, field) is not None:
+            raise InputError("body", "applies to a province plan only (give `province`)",
+                             field=field)
     from fonet.planning.plan import check_plan_request
 
     with reader(engine) as s:
         check_plan_request(s, name=body.name, pop_code=body.pop, hub_codes=body.hubs,
                            targets=body.targets, budget_idr=body.budget_idr,
                            priority=body.priority, regency=body.regency)
+
+
+def _check_province_input(engine: Any, body: PlanIn) -> None:
+    """Refuse a province plan the job would fail on: other fields, the code, the name."""
+    from gis.province_plan import check_province_request
+
+    for field in PROVINCE_EXCLUDES:
+        if getattr(body, field) not in (None, {}):
+            raise InputError("body", "a province plan plans every regency whole; "
+                                     f"`{field}` applies to one regency", field=field)
+    try:
+        check_province_request(engine.url.render_as_string(hide_password=False),
+                               body.province or "", body.name)
+    except InputError as exc:  # name the body's field, not the CLI option
+        if not exc.source.startswith("--"):
+            raise
+        raise InputError("body", exc.message, feature=exc.feature,
+                         field=exc.source.lstrip("-")) from None
 
 
 @router.post("/plans", status_code=202, summary="Run a plan as a job (engineer)",
@@ -222,6 +218,14 @@ async def create_plan(body: PlanIn, engine: Store, request: Request, who: Engine
     `202 Accepted` with the job (`Location` names it). Follow `GET /api/v1/jobs/{id}` (or the
     `job` events of `/api/v1/events`); when it has succeeded, `links.result` is the new
     plan. A bad profile or an unknown site code is refused at once (422, 404).
+
+    With `province` (e.g. `{"province": "35", "workers": 2}`) every regency of the province
+    the store holds is planned on Dask, then the provincial backbone; the job's progress (and
+    its `job` events) names each regency as it arrives (`35.79 Kota Batu: 24/24 villages`),
+    and its result holds the scenario id, the villages connected and total and the
+    backbone's single points of failure. A province the store does not hold, or a field of a
+    one-regency plan beside it, is refused at once (422); an unreachable scheduler fails the
+    job, and nothing of the scenario is kept.
     """
     await asyncio.to_thread(_check_plan_input, engine, body)
     job = await submit(request, who, "plan", body.model_dump(mode="json"))
