@@ -141,6 +141,7 @@ class DeviceOut(BaseModel):
     profiles: list[str]
     interfaces: list[dict[str, Any]]
     credentials_set: list[str]
+    group: str
     status: DeviceStatusOut | None
 
 

@@ -318,6 +318,15 @@ async def _still_registered(app: Any, worker: Any) -> bool:
     return bool(row["n"])
 
 
+def _worker_pruned(exc: BaseException) -> bool:
+    """Whether the queue refused a job fetch because this collector's worker was pruned."""
+    import psycopg
+
+    cause = exc.__cause__
+    return (isinstance(cause, psycopg.errors.ForeignKeyViolation)
+            and cause.diag.constraint_name == "procrastinate_jobs_worker_id_fkey")
+
+
 async def _keep_alive(collector: Collector, app: Any, worker: Any, stop: asyncio.Event
                       ) -> None:
     """Heartbeat of the collector; put back the stalled jobs of dead ones, every beat.
@@ -384,10 +393,10 @@ async def run_collector(collector: Collector, *, concurrency: int = 32) -> None:
         keep_alive = asyncio.create_task(_keep_alive(collector, app, worker, stop))
         try:
             await worker.run()
-        except exceptions.ConnectorException:
-            # the queue refuses the heartbeat or the next fetch of a worker the others pruned
-            # as dead, sometimes before the keep-alive finds it gone: that is the same end
-            if await _still_registered(app, worker):
+        except exceptions.ConnectorException as exc:
+            # the queue refuses the next fetch of a worker the others pruned as dead,
+            # sometimes before the keep-alive finds it gone: that is the same end
+            if not _worker_pruned(exc):
                 raise
             collector.fenced = True
             log.error("collector %s was taken for dead by the others and its polls were "

@@ -32,6 +32,7 @@ from fonet.telemetry import DevicePoll, HealthThresholds
 
 __all__ = [
     "DEFAULT_GROUP",
+    "GROUP_PATTERN",
     "AlreadyPolledError",
     "check_group",
     "collector_alive_s",
@@ -48,7 +49,9 @@ __all__ = [
 ]
 
 DEFAULT_GROUP = "default"
-_GROUP = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+GROUP_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+"""A poller group's name (it becomes part of a queue name)."""
+_GROUP = re.compile(GROUP_PATTERN)
 ROLLUP_EVERY_S = 300.0
 
 

@@ -110,6 +110,13 @@ def _run_distributed(eng, groups: list[str], interval_s: float, client, metrics,
 
     with reader(eng) as s:
         status = poller_status(s, groups=groups)
+    other = sorted({(c["interval_s"], c["name"]) for c in status["collectors"]
+                    if c["alive"] and c["interval_s"] != interval_s})
+    if other:  # their cycles would not line up with this one's
+        raise InputError("--interval", f"the collectors already running poll every "
+                         f"{other[0][0]:g} s ({', '.join(n for _, n in other)}); all collectors "
+                         f"of a store share one interval: start this one with --interval "
+                         f"{other[0][0]:g}")
     mine = sum(status["groups"].get(g, {}).get("devices", 0) for g in groups)
     for g in status["unserved"]:
         logging.getLogger(__name__).warning(

@@ -28,6 +28,7 @@ from fonet.devices import (
 )
 from fonet.errors import InputError, NotFoundError
 from fonet.i18n import t
+from fonet.pollers import GROUP_PATTERN
 from fonet.store import transaction
 from fonet.store.models import Device, DeviceSecret
 from fonet.store.observed import DeviceStatus
@@ -80,6 +81,17 @@ class DeviceIn(Credentials):
     profiles: list[str] | None = Field(
         default=None, min_length=1, max_length=16,
         description="Poll profiles; detected from the agent when not given.")
+    group: str = Field(default="default", pattern=GROUP_PATTERN, examples=["mojosari"],
+                       description="Poller group: the collectors serving it poll the device.")
+
+
+class DeviceChange(BaseModel):
+    """Settings of a device that can be changed in place."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: str = Field(pattern=GROUP_PATTERN, examples=["mojosari"],
+                       description="Move the device to this poller group.")
 
 
 def _device(session: Any, name: str) -> Device:
@@ -141,10 +153,12 @@ async def create_device(body: DeviceIn, engine: Store, request: Request, _: Admi
 
     def store() -> None:
         with transaction(engine) as s:
-            add_device(s, body.name, body.host, port=body.port, site_code=body.site,
-                       profiles=given or ("if_mib",),
-                       detected_by="--profile" if given else t("cli.devices.not_detected", "en"),
-                       **body.plain())
+            device = add_device(
+                s, body.name, body.host, port=body.port, site_code=body.site,
+                profiles=given or ("if_mib",),
+                detected_by="--profile" if given else t("cli.devices.not_detected", "en"),
+                **body.plain())
+            device.poller_group = body.group
 
     await asyncio.to_thread(store)
     found: list = []
@@ -168,6 +182,25 @@ async def create_device(body: DeviceIn, engine: Store, request: Request, _: Admi
             return device_out(s, device)
 
     out = await asyncio.to_thread(finish)
+    await request.app.state.collectors.reload()
+    return out
+
+
+@router.patch("/devices/{name}", summary="Change a device (admin)", response_model=DeviceOut)
+async def change_device(name: str, body: DeviceChange, engine: Store, request: Request,
+                        _: Admin) -> dict[str, Any]:
+    """Move a device to another poller group (the collectors serving it poll it next cycle)."""
+    import asyncio
+
+    from fonet.pollers import set_group
+
+    def change() -> dict[str, Any]:
+        with transaction(engine) as s:
+            device = set_group(s, name, body.group)
+            s.flush()
+            return device_out(s, device)
+
+    out = await asyncio.to_thread(change)
     await request.app.state.collectors.reload()
     return out
 

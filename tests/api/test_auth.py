@@ -71,6 +71,8 @@ def _cases(client, tokens, engine):
         ("PUT", lambda: f"/api/v1/devices/{_device(client, tokens, f'cred-{next(n)}')}"
                         "/credentials",
          lambda: {"v3_user": "u", "auth_proto": "SHA", "auth_key": "k-12345678"}, "admin", 204),
+        ("PATCH", lambda: f"/api/v1/devices/{_device(client, tokens, f'grp-{next(n)}')}",
+         lambda: {"group": "north"}, "admin", 200),
         ("DELETE", lambda: f"/api/v1/devices/{_device(client, tokens, f'del-{next(n)}')}",
          lambda: None, "admin", 204),
         ("POST", lambda: "/api/v1/tokens", lambda: {"role": "viewer", "name": "x"}, "admin",

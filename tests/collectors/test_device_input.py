@@ -130,3 +130,33 @@ def test_existing_device_credentials_refused_keep_the_old_ones(store: str, tmp_p
         assert r.json()["snmp_version"] == "2c"
         assert r.json()["credentials_set"] == ["community"]
         assert client.delete("/api/v1/devices/keep", headers=headers).status_code == 204
+
+
+def test_poller_group_over_http(store: str) -> None:
+    """A device's poller group is given, shown and changed over HTTP; a bad one is a 422."""
+    tokens = make_tokens(store)
+    with TestClient(create_app(ServiceSettings(db_url=store, collectors=False))) as client:
+        headers = bearer(tokens["admin"])
+        r = client.post("/api/v1/devices", headers=headers, json={
+            "name": "grouped", "host": "127.0.0.1", "port": 9, "community": "c-grouped",
+            "profiles": ["if_mib"], "group": "mojosari"})
+        assert r.status_code == 201, r.text
+        assert r.json()["group"] == "mojosari"
+        r = client.patch("/api/v1/devices/grouped", headers=headers, json={"group": "pacet"})
+        assert r.status_code == 200, r.text
+        assert client.get("/api/v1/devices/grouped", headers=headers).json()["group"] == "pacet"
+        r = client.patch("/api/v1/devices/grouped", headers=headers, json={"group": "Pacet Baru"})
+        assert r.status_code == 422 and "group" in r.text
+        r = client.patch("/api/v1/devices/nobody", headers=headers, json={"group": "pacet"})
+        assert r.status_code == 404
+        r = client.patch("/api/v1/devices/grouped", headers=bearer(tokens["engineer"]),
+                         json={"group": "default"})
+        assert r.status_code == 403
+        with reader(make_engine(store)) as s:
+            assert s.scalar(select(m.Device.poller_group)
+                            .where(m.Device.name == "grouped")) == "pacet"
+        r = client.post("/api/v1/devices", headers=headers, json={
+            "name": "badgroup", "host": "127.0.0.1", "port": 9, "community": "c-bad",
+            "group": "a b"})
+        assert r.status_code == 422 and "group" in r.text
+        assert client.delete("/api/v1/devices/grouped", headers=headers).status_code == 204

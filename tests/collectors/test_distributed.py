@@ -262,6 +262,25 @@ def test_bad_input(pg_store: str, args: list[str], names: str) -> None:
         assert s.scalar(select(func.count()).select_from(m.Device)) == len(DEVICES) + 1
 
 
+def test_collectors_share_one_interval(pg_store: str) -> None:
+    """A collector started with another interval than the live ones is refused (exit 2)."""
+    from datetime import UTC, datetime
+
+    from fonet.pollers import forget_collector, see_collector
+
+    with transaction(engine_of(pg_store)) as s:
+        see_collector(s, "other-host-1", host="other-host", pid=1, groups=["east"],
+                      interval_s=INTERVAL, started_at=datetime.now(UTC))
+    try:
+        proc = fonet(pg_store, "collectors", "run", "--distributed", "--groups", "west",
+                     "--interval", str(INTERVAL * 2))
+        assert proc.returncode == 2, proc.stderr
+        assert "--interval" in proc.stderr and "other-host-1" in proc.stderr
+    finally:
+        with transaction(engine_of(pg_store)) as s:
+            forget_collector(s, "other-host-1")
+
+
 def test_devices_edit_moves_a_device(pg_store: str) -> None:
     proc = fonet(pg_store, "devices", "edit", "west-0", "--group", "north")
     assert proc.returncode == 0, proc.stderr
