@@ -32,6 +32,22 @@ def _secret_key_file(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("FONET_SECRET_KEY_FILE", None)
 
 
+@pytest.fixture(autouse=True)
+def _default_language(monkeypatch: pytest.MonkeyPatch):
+    """Every test starts in the default language (Indonesian).
+
+    The CLI keeps the language chosen by ``--lang`` for the rest of its process; tests run many
+    commands in one process (some through a Typer app without the root option), so the choice
+    of one test must not reach the next; nor may a ``FONET_LANG`` of the shell running them.
+    """
+    from api.cli import common
+
+    monkeypatch.delenv("FONET_LANG", raising=False)
+    common._LANG.clear()
+    yield
+    common._LANG.clear()
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The real regency data directory (FONET_DATA_DIR, else the data packaged with fonet)."""
