@@ -40,13 +40,6 @@ class Progress(Protocol):
         """Record the progress."""
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) \
-            else v
-    return out
-
 
 def run_plan_job(engine: Engine, params: dict[str, Any], folder: Path,
                  progress: Progress) -> dict[str, Any]:
@@ -57,13 +50,10 @@ def run_plan_job(engine: Engine, params: dict[str, Any], folder: Path,
     if params.get("province"):
         return run_province_job(engine, params, folder, progress)
     from fonet.planning.plan import run_plan
-    from fonet.planning.profile import load_profile, profile_from_dict
+    from fonet.planning.profile import profile_with_overrides
 
     progress(0.05, "reading the profile")
-    profile = load_profile()
-    if params.get("profile"):
-        profile = profile_from_dict(_merge(profile.model_dump(mode="json"), params["profile"]),
-                                    "body.profile")
+    profile = profile_with_overrides(params.get("profile"))
     progress(0.1, "planning")
     with transaction(engine) as s:
         result = run_plan(s, profile, name=params.get("name"), pop_code=params.get("pop"),
@@ -94,7 +84,7 @@ def run_province_job(engine: Engine, params: dict[str, Any], folder: Path,
     """
     import yaml
 
-    from fonet.planning.profile import load_profile, profile_from_dict
+    from fonet.planning.profile import profile_with_overrides
     from gis.province_plan import plan_province, province_regencies
 
     db_url = engine.url.render_as_string(hide_password=False)
@@ -102,8 +92,7 @@ def run_province_job(engine: Engine, params: dict[str, Any], folder: Path,
     names = dict(province_regencies(db_url, province))
     profile_path = None
     if params.get("profile"):
-        profile = profile_from_dict(_merge(load_profile().model_dump(mode="json"),
-                                           params["profile"]), "body.profile")
+        profile = profile_with_overrides(params["profile"])
         folder.mkdir(parents=True, exist_ok=True)
         profile_path = folder / "profile.yaml"
         profile_path.write_text(yaml.safe_dump(profile.model_dump(mode="json")))

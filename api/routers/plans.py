@@ -28,7 +28,7 @@ from api.routers.jobs import JOB_RESPONSES, accepted, submit
 from api.schemas import FeatureCollection, JobOut, Page, iso
 from api.schemas_plans import PROVINCE_EXCLUDES, PlanIn
 from fonet.errors import InputError, NotFoundError
-from fonet.planning.profile import load_profile, profile_from_dict
+from fonet.planning.profile import profile_with_overrides
 from fonet.planning.result import PlanResult
 from fonet.store import reader, transaction
 from fonet.store.models import Plan, PlanSite, Site, Span
@@ -38,13 +38,6 @@ GEOJSON = "application/geo+json"
 
 LAYERS_TTL_S = 30.0
 
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) \
-            else v
-    return out
 
 
 def _plan(session: Any, plan_id: int) -> Plan:
@@ -172,9 +165,7 @@ def _check_plan_input(engine: Any, body: PlanIn) -> None:
 
     Sites, hubs, targets, budget, priority and a name already in use are checked.
     """
-    profile = load_profile()
-    if body.profile:
-        profile_from_dict(_merge(profile.model_dump(mode="json"), body.profile), "body.profile")
+    profile_with_overrides(body.profile)
     if body.province is not None:
         _check_province_input(engine, body)
         return

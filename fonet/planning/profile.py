@@ -286,3 +286,29 @@ def profile_from_dict(doc: Any, source: str = "profile") -> Profile:
         more = "; ".join(f"{w}: {m}" for w, m in problems[1:])
         text = f"{first_msg} ({len(problems)} problem(s) in all{': ' + more if more else ''})"
         raise InputError(source, text, field=first_where) from None
+
+
+def profile_with_overrides(overrides: dict[str, Any] | None,
+                           source: str = "body.profile") -> Profile:
+    """Return the built-in profile with ``overrides`` merged in section by section, checked.
+
+    Parameters
+    ----------
+    overrides
+        Part of a profile (e.g. ``{"costs": {"cable_idr_per_m": 9000}}``); nested mappings
+        are merged, other values replace; ``None`` or empty gives the built-in profile.
+    source
+        What to name in the error when the result is not a valid profile.
+    """
+    profile = load_profile()
+    if not overrides:
+        return profile
+    return profile_from_dict(_merged(profile.model_dump(mode="json"), overrides), source)
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) \
+            else v
+    return out
