@@ -28,7 +28,6 @@ import asyncio
 import os
 import random
 import resource
-import shutil
 import statistics
 import sys
 import tempfile
@@ -40,11 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchmarks.serving import start_server  # noqa: E402
+from benchmarks.serving import copy_store, start_server  # noqa: E402
 from fonet.config import Settings  # noqa: E402
-from fonet.store import make_engine, transaction  # noqa: E402
+from fonet.store import transaction  # noqa: E402
 from fonet.store.models import Link, Plan  # noqa: E402
 from fonet.store.observed import LinkState  # noqa: E402
 
@@ -55,15 +53,7 @@ def prepare(db_url: str, folder: Path, readers: int = 1, *, upgrade: bool = True
     from api.auth import create_token
     from fonet.noc.alarms import raise_alarm
 
-    src = Path(make_url(db_url).database).expanduser()
-    dst = folder / "bench.db"
-    shutil.copy(src, dst)
-    url = f"sqlite:///{dst}"
-    eng = make_engine(url)
-    if upgrade:
-        from fonet.store import upgrade as upgrade_store
-
-        upgrade_store(eng)
+    url, eng = copy_store(db_url, folder, upgrade=upgrade)
     rng = random.Random(1)
     counts = {"up": 0, "down": 0, "degraded": 0}
     now = datetime.now(UTC)

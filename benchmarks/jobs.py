@@ -24,7 +24,6 @@ Usage: .venv/bin/python benchmarks/jobs.py [--db-url sqlite:///PATH] [--exports 
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
@@ -37,11 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchmarks.serving import start_server  # noqa: E402
+from benchmarks.serving import copy_store, start_server  # noqa: E402
 from fonet.config import Settings  # noqa: E402
-from fonet.store import make_engine, transaction  # noqa: E402
+from fonet.store import transaction  # noqa: E402
 from fonet.store.models import Plan  # noqa: E402
 
 TARGET_P99_S = 0.5
@@ -53,15 +51,7 @@ def prepare(db_url: str, folder: Path, tokens: int, *, upgrade: bool
     """Copy the store; create the viewers' tokens and the probe's; return URL, plan, tokens."""
     from api.auth import create_token
 
-    src = Path(make_url(db_url).database).expanduser()
-    dst = folder / "bench.db"
-    shutil.copy(src, dst)
-    url = f"sqlite:///{dst}"
-    eng = make_engine(url)
-    if upgrade:
-        from fonet.store import upgrade as upgrade_store
-
-        upgrade_store(eng)
+    url, eng = copy_store(db_url, folder, upgrade=upgrade)
     with transaction(eng) as s:
         plan_id = s.scalar(select(func.max(Plan.id)))
         if plan_id is None:

@@ -8,6 +8,7 @@ started through :data:`SERVE`, which registers it when it is missing.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Engine
 
 SERVE = ("from api.cli import app\nfrom api.cli import commands, serve_cmd\n"
          "if not any((c.name or getattr(c.callback, '__name__', '')) == 'serve'\n"
@@ -72,3 +74,25 @@ def start_server(url: str, log: Path, server_path: str | None = None,
         time.sleep(0.2)
     proc.terminate()
     sys.exit("fonet serve did not start")
+
+
+def copy_store(db_url: str, folder: Path, *, upgrade: bool) -> tuple[str, Engine]:
+    """Copy an SQLite store into ``folder`` (upgraded to this fonet's schema if asked).
+
+    Returns
+    -------
+    tuple
+        The copy's URL and an engine on it (dispose of it when done).
+    """
+    from sqlalchemy.engine import make_url
+
+    from fonet.store import make_engine
+    from fonet.store import upgrade as upgrade_store
+
+    dst = folder / "bench.db"
+    shutil.copy(Path(make_url(db_url).database or "").expanduser(), dst)
+    url = f"sqlite:///{dst}"
+    eng = make_engine(url)
+    if upgrade:
+        upgrade_store(eng)
+    return url, eng
