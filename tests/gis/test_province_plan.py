@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 from shapely.geometry import box
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
 from api.cli import (
-    app,
     commands,  # noqa: F401  (registers the sub-commands)
 )
 from fonet.planning.province import RegencyPop, provincial_backbone
@@ -24,7 +22,7 @@ from fonet.store import make_engine, reader
 from fonet.store import models as m
 from gis.fetch import fetch_regency_data
 from gis.fetch_convert import dissolve
-from tests.gis.test_regency_code import JATIM_RAW
+from tests.gis.test_regency_code import JATIM_RAW, run
 
 # ---------------------------------------------------------------- the backbone, pure
 
@@ -70,11 +68,6 @@ def test_dissolve_keeps_a_valid_shape_when_a_sliver_holds_an_island() -> None:
 
 
 # ---------------------------------------------------------------- on Dask, real data
-
-
-def run(*args: str, db: Path) -> object:
-    return CliRunner().invoke(app, list(args), env={"FONET_DB_URL": f"sqlite:///{db}",
-                                                   "FONET_DATA_DIR": "", "FONET_LANG": "en"})
 
 
 @pytest.fixture(scope="module")
