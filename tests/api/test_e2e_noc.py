@@ -10,7 +10,6 @@ links sharing one span are down (so the located cut is that span).
 from __future__ import annotations
 
 import math
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,6 +23,7 @@ from fonet.store.models import Interface, Link, LinkSpan, Span
 from fonet.store.observed import InterfaceRollup, InterfaceSample, LinkState
 from tests.api import Server, make_tokens
 from tests.api.test_e2e_browser import browser, login, screenshot, wait_for  # noqa: F401
+from tests.waiting import wait_until
 
 DAY = 24 * 3600
 
@@ -208,14 +208,9 @@ def test_down_links_show_above_the_located_cut(server, store, scene, browser,  #
 def test_api_docs_render_offline_under_the_csp(server, browser, page, rendered):  # noqa: F811
     """The docs pages render from the service's own files (the browser has no Internet)."""
     browser.get(server.base + page)
-    deadline = time.monotonic() + 60
-    count = 0
-    while time.monotonic() < deadline:
-        count = browser.execute_script(f"return {rendered};")
-        if count > 30:
-            break
-        time.sleep(0.2)
-    assert count > 30, (page, count, browser.get_log("browser")[-5:])
+    wait_until(lambda: browser.execute_script(f"return {rendered};") > 30, 60,
+               f"{page} to render", interval_s=0.2,
+               detail=lambda: str(browser.get_log("browser")[-5:]))
     # (ReDoc's footer tries its maker's logo from the Internet and hides it when it cannot:
     # the CSP blocks it, as being offline would; nothing else may be blocked)
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"

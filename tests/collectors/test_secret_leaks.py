@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from fonet.devices import device_targets
 from fonet.store import make_engine, reader, upgrade
 from fonet.store.observed import DeviceStatus
 from tests.api import bearer, make_tokens
+from tests.waiting import wait_until
 
 from .conftest import SITE_KEYS, SNMPD_COMMUNITY, V3_AUTH, V3_PRIV, V3_USER
 
@@ -99,17 +99,15 @@ def test_no_secret_in_any_output(tmp_path: Path, snmpd, v3_pair, caplog) -> None
                              "--interval", "2", "--timeout", "1", "--retries", "0"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
+        def polled_and_failed() -> bool:
             with reader(eng) as s:
                 polled = s.scalar(select(func.count()).select_from(DeviceStatus)
                                   .where(DeviceStatus.polled_at.is_not(None))) or 0
                 failures = s.scalar(select(func.max(DeviceStatus.failures))) or 0
-            if polled == 6 and failures >= 3:
-                break
-            time.sleep(0.5)
-        else:
-            raise AssertionError("the collectors did not poll every device in time")
+            return polled == 6 and failures >= 3
+
+        wait_until(polled_and_failed, 90, "the collectors to poll every device",
+                   interval_s=0.5)
     finally:
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
